@@ -1,0 +1,72 @@
+//! The OAuth client for one app registration: shared plumbing for the operations that live in
+//! `exchange.rs`, `refresh.rs`, `introspect.rs`, `revoke.rs` and `identity.rs`.
+
+use crate::app::{ClientAuth, ClientConfig};
+use crate::error::Error;
+use crate::http::{Auth, HttpClient, Reply, Request};
+use crate::httplog::ExchangeLog;
+use crate::provider::ProviderKind;
+
+/// Talks to one provider on behalf of one app registration. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    pub(crate) http: HttpClient,
+    pub(crate) config: ClientConfig,
+}
+
+impl OAuthClient {
+    pub fn new(config: ClientConfig, http: HttpClient) -> Self {
+        OAuthClient { http, config }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The redacted record of this client's exchanges (shared with the `HttpClient`).
+    pub fn log(&self) -> &ExchangeLog {
+        self.http.log()
+    }
+
+    pub(crate) fn kind(&self) -> ProviderKind {
+        self.config.provider.kind
+    }
+
+    /// Adds client authentication as the app type requires.
+    pub(crate) fn authenticate(&self, mut request: Request) -> Result<Request, Error> {
+        let secret = || {
+            self.config
+                .client_secret
+                .clone()
+                .ok_or_else(|| Error::Config("the client secret is missing".into()))
+        };
+        match self.config.client_auth()? {
+            ClientAuth::Basic => {
+                request.auth = Some(Auth::Basic {
+                    client_id: self.config.client_id.clone(),
+                    secret: secret()?,
+                });
+            }
+            ClientAuth::BodyClientId => {
+                request = request.field("client_id", self.config.client_id.clone());
+            }
+            ClientAuth::BodyClientSecret => {
+                let secret = secret()?;
+                request = request
+                    .field("client_id", self.config.client_id.clone())
+                    .field("client_secret", secret.secret());
+            }
+        }
+        Ok(request)
+    }
+
+    /// Sends and turns a non-2xx answer into its error.
+    pub(crate) async fn call(&self, request: Request) -> Result<Reply, Error> {
+        let reply = self.http.send(request).await?;
+        if reply.is_success() {
+            Ok(reply)
+        } else {
+            Err(reply.error(self.kind() == ProviderKind::Fitbit))
+        }
+    }
+}

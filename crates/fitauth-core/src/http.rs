@@ -1,0 +1,324 @@
+//! The one HTTP client every provider call goes through: explicit timeouts, no redirects
+//! followed, secrets collected for redaction, every exchange recorded.
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use url::Url;
+
+use crate::clock::now_unix;
+use crate::error::{self, Error, Operation};
+use crate::httplog::{self, ExchangeLog, HttpExchange};
+use crate::ratelimit::{self, RateLimit};
+use crate::secret::{AccessToken, ClientSecret, Redactor};
+
+/// Connect and total timeouts for provider calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            total: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A shared, cheaply clonable client. Create one per process and hand it to every
+/// [`crate::OAuthClient`].
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    log: ExchangeLog,
+}
+
+impl HttpClient {
+    pub fn new(timeouts: Timeouts) -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.total)
+            // A token endpoint that redirects is misconfigured; following it could send a
+            // form full of secrets somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("fitauth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("could not start the HTTP client ({e})")))?;
+        Ok(HttpClient {
+            client,
+            log: ExchangeLog::default(),
+        })
+    }
+
+    /// The record of exchanges made through this client (and its clones).
+    pub fn log(&self) -> &ExchangeLog {
+        &self.log
+    }
+
+    pub(crate) async fn send(&self, request: Request) -> Result<Reply, Error> {
+        let Request {
+            operation,
+            method,
+            url,
+            form,
+            auth,
+        } = request;
+        let mut redactor = Redactor::new();
+        for (k, v) in &form {
+            if httplog::SECRET_FIELDS.contains(k) {
+                redactor.add(v);
+            }
+        }
+        let host = url.host_str().unwrap_or("the provider").to_owned();
+        let mut builder = match method {
+            Method::Get => self.client.get(url.clone()),
+            Method::Post => self.client.post(url.clone()),
+        }
+        .header(reqwest::header::ACCEPT, "application/json");
+        let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
+        if let Some(auth) = &auth {
+            let value = match auth {
+                Auth::Basic { client_id, secret } => {
+                    redactor.add(secret.secret());
+                    let encoded = STANDARD.encode(format!("{client_id}:{}", secret.secret()));
+                    redactor.add(&encoded);
+                    format!("Basic {encoded}")
+                }
+                Auth::Bearer(token) => {
+                    redactor.add(token.secret());
+                    format!("Bearer {}", token.secret())
+                }
+            };
+            request_headers.push((
+                "authorization".into(),
+                httplog::redact_authorization(&value),
+            ));
+            builder = builder.header(reqwest::header::AUTHORIZATION, value);
+        }
+        if method == Method::Post {
+            request_headers.push((
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
+            builder = builder.form(&form);
+        }
+
+        let started_at_ms = chrono::Utc::now().timestamp_millis();
+        let started = Instant::now();
+        let mut exchange = HttpExchange {
+            id: 0,
+            operation,
+            started_at_ms,
+            duration_ms: 0,
+            method: method.as_str().into(),
+            url: httplog::redact_url(&url, &redactor),
+            request_headers,
+            request_body: if method == Method::Post {
+                httplog::redact_form(&form)
+            } else {
+                String::new()
+            },
+            status: None,
+            response_headers: vec![],
+            response_body: String::new(),
+            rate_limit: None,
+            transport_error: None,
+        };
+
+        let outcome = async {
+            let response = builder.send().await?;
+            let status = response.status().as_u16();
+            let headers: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = response.text().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        }
+        .await;
+        exchange.duration_ms = started.elapsed().as_millis() as u64;
+
+        let (status, headers, body) = match outcome {
+            Ok(parts) => parts,
+            Err(e) => {
+                let error = transport_error(&e, &host);
+                exchange.transport_error = Some(error.to_string());
+                tracing::warn!(op = operation.as_str(), url = %exchange.url, error = %error, "provider call failed");
+                self.log.push(exchange);
+                return Err(error);
+            }
+        };
+        let now = now_unix();
+        let rate_limit =
+            ratelimit::parse(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), now);
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone());
+        let redacted_body = httplog::redact_body(&body, &redactor);
+        exchange.status = Some(status);
+        exchange.response_headers = headers
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case("set-cookie") {
+                    "[redacted]".into()
+                } else {
+                    redactor.redact(&v)
+                };
+                (k, v)
+            })
+            .collect();
+        exchange.response_body = redacted_body.clone();
+        exchange.rate_limit = rate_limit;
+        tracing::debug!(
+            op = operation.as_str(),
+            method = method.as_str(),
+            url = %exchange.url,
+            status,
+            ms = exchange.duration_ms,
+            "provider call"
+        );
+        self.log.push(exchange);
+        Ok(Reply {
+            operation,
+            status,
+            content_type,
+            body,
+            redacted_body,
+            rate_limit,
+        })
+    }
+}
+
+fn transport_error(e: &reqwest::Error, host: &str) -> Error {
+    let host = host.to_owned();
+    if e.is_timeout() {
+        Error::Timeout { host }
+    } else if e.is_connect() {
+        Error::Connect { host }
+    } else {
+        // reqwest's Display includes the URL (which may carry a query); report the innermost
+        // cause instead, which does not.
+        let mut reason = "the request could not be completed".to_owned();
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            reason = cause.to_string();
+            source = cause.source();
+        }
+        Error::Network { host, reason }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+pub(crate) enum Auth {
+    Basic {
+        client_id: String,
+        secret: ClientSecret,
+    },
+    Bearer(AccessToken),
+}
+
+pub(crate) struct Request {
+    pub operation: Operation,
+    pub method: Method,
+    pub url: Url,
+    pub form: Vec<(&'static str, String)>,
+    pub auth: Option<Auth>,
+}
+
+impl Request {
+    pub fn post(operation: Operation, url: &Url) -> Self {
+        Request {
+            operation,
+            method: Method::Post,
+            url: url.clone(),
+            form: Vec::new(),
+            auth: None,
+        }
+    }
+
+    pub fn get(operation: Operation, url: &Url) -> Self {
+        Request {
+            method: Method::Get,
+            ..Self::post(operation, url)
+        }
+    }
+
+    pub fn field(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.form.push((name, value.into()));
+        self
+    }
+
+    pub fn bearer(mut self, token: &AccessToken) -> Self {
+        self.auth = Some(Auth::Bearer(token.clone()));
+        self
+    }
+}
+
+/// A provider's answer, with the raw body (for parsing) and the redacted one (for anything shown).
+pub(crate) struct Reply {
+    pub operation: Operation,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+    pub redacted_body: String,
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The error this answer means.
+    pub fn error(&self, legacy_fitbit: bool) -> Error {
+        error::from_response(
+            self.operation,
+            legacy_fitbit,
+            self.status,
+            self.content_type.as_deref(),
+            self.rate_limit.and_then(|r| r.reset_at),
+            &self.redacted_body,
+        )
+    }
+
+    /// The body as JSON, or an error describing what came instead.
+    pub fn json(&self) -> Result<serde_json::Value, Error> {
+        serde_json::from_str(&self.body).map_err(|_| {
+            error::unexpected(
+                self.status,
+                self.content_type.as_deref(),
+                &self.redacted_body,
+            )
+            .unwrap_or_else(|| Error::UnexpectedResponse {
+                status: self.status,
+                what: "malformed JSON".into(),
+                snippet: error::snippet(&self.redacted_body),
+            })
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! Fitauth's protocol core: everything about talking OAuth 2.0 to Fitbit and Google Health, with
+//! no user interface and no Tauri. The desktop app and the `fitauth` command are thin layers over
+//! this crate.
+//!
+//! A connection runs in four steps:
+//! 1. [`PendingAuthorization::start`] makes state, PKCE verifier and the authorize URL;
+//! 2. the browser consents and comes back; [`RedirectParams::parse`] reads the redirect and
+//!    [`RedirectParams::verify`] checks it against the pending authorization;
+//! 3. [`OAuthClient::exchange_code`] turns the code into a [`TokenSet`];
+//! 4. [`OAuthClient::refresh`], [`OAuthClient::inspect`], [`OAuthClient::identity`] and
+//!    [`OAuthClient::revoke`] look after it.
+//!
+//! Every failure is an [`Error`] with a plain sentence and a next step.
+
+pub mod app;
+pub mod authorize;
+mod client;
+pub mod clock;
+pub mod error;
+pub mod exchange;
+pub mod http;
+pub mod httplog;
+pub mod identity;
+pub mod introspect;
+pub mod jwt;
+pub mod pkce;
+pub mod provider;
+pub mod ratelimit;
+pub mod redirect;
+pub mod refresh;
+pub mod revoke;
+pub mod scopes;
+pub mod secret;
+pub mod token;
+
+pub use app::{AppType, ClientAuth, ClientConfig};
+pub use authorize::{AuthorizeOptions, PendingAuthorization, ResponseType};
+pub use client::OAuthClient;
+pub use error::{Error, ErrorReport, Operation};
+pub use http::{HttpClient, Timeouts};
+pub use httplog::{ExchangeLog, HttpExchange};
+pub use identity::Identity;
+pub use introspect::Introspection;
+pub use pkce::State;
+pub use provider::{Endpoints, Provider, ProviderKind};
+pub use ratelimit::RateLimit;
+pub use redirect::{Authorized, RedirectParams};
+pub use refresh::RetryPolicy;
+pub use revoke::Revoked;
+pub use secret::{
+    AccessToken, AuthorizationCode, ClientSecret, IdToken, PkceVerifier, RefreshToken,
+};
+pub use token::TokenSet;

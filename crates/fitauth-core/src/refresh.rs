@@ -1,0 +1,73 @@
+//! Refreshing an access token, and retrying a refresh whose answer was lost.
+//!
+//! Fitbit refresh tokens are single-use, but an identical request within the grace interval
+//! gets the same new pair back, so a timeout or a dropped connection is retried with the same
+//! refresh token. Google refresh tokens do not rotate: an answer without `refresh_token` keeps the
+//! old one.
+
+use std::time::Duration;
+
+use crate::client::OAuthClient;
+use crate::clock::now_unix;
+use crate::error::{Error, Operation};
+use crate::http::Request;
+use crate::secret::RefreshToken;
+use crate::token::{parse_token_response, TokenSet};
+
+/// How often and how patiently to retry a refresh whose answer did not arrive.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled for each further one.
+    pub backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+impl OAuthClient {
+    /// One refresh request.
+    pub async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
+        let request = Request::post(Operation::Refresh, &self.config.provider.endpoints.token)
+            .field("grant_type", "refresh_token")
+            .field("refresh_token", refresh_token.secret());
+        let reply = self.call(self.authenticate(request)?).await?;
+        let mut tokens =
+            parse_token_response(reply.status, &reply.body, &reply.redacted_body, now_unix())?;
+        if tokens.refresh_token.is_none() {
+            // Google does not rotate refresh tokens: the one we sent stays valid.
+            tokens.refresh_token = Some(refresh_token.clone());
+        }
+        tracing::info!(provider = %self.kind(), "access token refreshed");
+        Ok(tokens)
+    }
+
+    /// A refresh that survives a lost answer: transient failures (timeout, connection error, 5xx,
+    /// 409) are retried with the *same* refresh token. Any other error is returned at once.
+    pub async fn refresh_with_retry(
+        &self,
+        refresh_token: &RefreshToken,
+        policy: RetryPolicy,
+    ) -> Result<TokenSet, Error> {
+        let mut delay = policy.backoff;
+        let mut attempt = 1;
+        loop {
+            match self.refresh(refresh_token).await {
+                Err(e) if e.is_transient() && attempt < policy.attempts.max(1) => {
+                    tracing::warn!(attempt, error = %e, "refresh failed; retrying with the same refresh token");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}

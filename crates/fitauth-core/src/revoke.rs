@@ -1,0 +1,46 @@
+//! Revoking a token (RFC 7009). On both providers revoking either token ends the whole grant:
+//! Fitbit revokes all of the user's tokens for the app, Google the project's grant.
+
+use serde::Serialize;
+
+use crate::client::OAuthClient;
+use crate::error::{Error, Operation};
+use crate::http::Request;
+use crate::provider::ProviderKind;
+
+/// What revocation found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revoked {
+    /// The provider revoked the grant.
+    Revoked,
+    /// The provider said the token was already invalid; the grant is gone either way.
+    AlreadyInvalid,
+}
+
+impl OAuthClient {
+    /// Revokes `token` (an access or refresh token, as a raw secret).
+    pub async fn revoke(&self, token: &str) -> Result<Revoked, Error> {
+        let url = &self.config.provider.endpoints.revoke;
+        let request = Request::post(Operation::Revoke, url).field("token", token);
+        let request = match self.kind() {
+            // Fitbit authenticates the client as for the token endpoint.
+            ProviderKind::Fitbit => self.authenticate(request)?,
+            // Google's revoke endpoint takes the token alone.
+            ProviderKind::GoogleHealth => request,
+        };
+        let reply = self.http.send(request).await?;
+        if reply.is_success() {
+            tracing::info!(provider = %self.kind(), "token revoked");
+            return Ok(Revoked::Revoked);
+        }
+        let error = reply.error(self.kind() == ProviderKind::Fitbit);
+        match (&error, reply.status) {
+            (Error::InvalidToken { .. }, 400 | 401) | (Error::CodeRejected { .. }, 400) => {
+                tracing::info!(provider = %self.kind(), "token was already revoked");
+                Ok(Revoked::AlreadyInvalid)
+            }
+            _ => Err(error),
+        }
+    }
+}
