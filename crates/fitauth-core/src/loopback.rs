@@ -1,0 +1,165 @@
+//! A one-shot loopback listener for the redirect (RFC 8252 §7.3): Google requires it for desktop
+//! apps, and it is Fitbit's fallback when the `fitauth://` link is not registered.
+//!
+//! It binds `127.0.0.1` on an ephemeral port, answers the browser with a short page that says
+//! what happened, and hands back the verified result. Requests for other paths (a browser's
+//! `/favicon.ico`) get a 404 and are otherwise ignored. Dropping the future cancels the wait.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::authorize::PendingAuthorization;
+use crate::error::Error;
+use crate::redirect::{Authorized, RedirectParams};
+
+/// The path the redirect URI points at.
+pub const CALLBACK_PATH: &str = "/callback";
+
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A bound listener waiting for one redirect.
+#[derive(Debug)]
+pub struct LoopbackListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl LoopbackListener {
+    /// Binds `127.0.0.1:<port>`; port 0 picks a free one.
+    pub async fn bind(port: u16) -> Result<Self, Error> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .map_err(|e| Error::Config(format!("could not listen on 127.0.0.1:{port} ({e})")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Config(format!("could not read the listener's address ({e})")))?;
+        Ok(LoopbackListener { listener, addr })
+    }
+
+    /// `http://127.0.0.1:<port>/callback`, to send as `redirect_uri`.
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.addr.port())
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Waits for the browser to arrive at the callback, verifies the redirect against `pending`
+    /// and tells the browser the outcome. A redirect that fails verification (wrong state, consent
+    /// denied) ends the wait with that error.
+    pub async fn accept(&self, pending: &PendingAuthorization) -> Result<Authorized, Error> {
+        loop {
+            let (mut stream, peer) = match self.listener.accept().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "loopback accept failed");
+                    continue;
+                }
+            };
+            let target = match read_request_target(&mut stream).await {
+                Some(t) => t,
+                None => {
+                    respond(
+                        &mut stream,
+                        400,
+                        "Bad request",
+                        "This is not a sign-in response.",
+                    )
+                    .await;
+                    continue;
+                }
+            };
+            let path = target.split(['?', '#']).next().unwrap_or("");
+            if path != CALLBACK_PATH {
+                respond(&mut stream, 404, "Not found", "Nothing here.").await;
+                continue;
+            }
+            tracing::info!(%peer, "redirect received on the loopback listener");
+            let result = RedirectParams::parse(&target).and_then(|p| p.verify(pending));
+            match &result {
+                Ok(_) => respond(
+                    &mut stream,
+                    200,
+                    "Signed in",
+                    "Fitauth received your sign-in. You can close this tab and return to the app.",
+                )
+                .await,
+                Err(e) => respond(&mut stream, 400, "Sign-in not completed", &e.one_line()).await,
+            }
+            return result;
+        }
+    }
+}
+
+/// Reads the request head and returns the request target of a `GET`.
+async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    let read = async {
+        loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.windows(2).any(|w| w == b"\n\n") {
+                return Some(());
+            }
+            if buf.len() > MAX_REQUEST_HEAD {
+                return None;
+            }
+        }
+    };
+    tokio::time::timeout(READ_TIMEOUT, read).await.ok()??;
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.lines().next()?.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("GET"), Some(target), Some(version)) if version.starts_with("HTTP/") => {
+            Some(target.to_owned())
+        }
+        _ => None,
+    }
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, message: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let body = page(title, message);
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if let Err(e) = stream.write_all(response.as_bytes()).await {
+        tracing::debug!(error = %e, "could not answer the browser");
+    }
+    let _ = stream.shutdown().await;
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(title: &str, message: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fitauth — {t}</title>\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;\
+         line-height:1.5;color:#1d2b2c}}h1{{color:#00838a;font-size:1.4rem}}\
+         @media(prefers-color-scheme:dark){{body{{background:#111a1b;color:#e6f0f0}}h1{{color:#4fd1d8}}}}</style>\
+         </head><body><h1>{t}</h1><p>{m}</p></body></html>",
+        t = escape(title),
+        m = escape(message)
+    )
+}
