@@ -164,6 +164,40 @@ pub enum Error {
     #[error("The provider answered with an error (HTTP {}).", .detail.http_status.unwrap_or(0))]
     Http { detail: ProviderDetail },
 
+    // --- local storage ------------------------------------------------------------------------
+    #[error("No system keyring is available ({reason}), so nothing was saved.")]
+    KeyringUnavailable { reason: String },
+
+    #[error("The system keyring is locked, so nothing was read or saved.")]
+    KeyringLocked { reason: String },
+
+    #[error("Fitauth could not read or write its data: {reason}.")]
+    Storage { reason: String },
+
+    #[error("There is no account named \"{name}\".")]
+    UnknownAccount { name: String },
+
+    #[error("Several accounts are connected ({names}); say which one with --account.")]
+    AmbiguousAccount { names: String },
+
+    #[error("No account is connected yet.")]
+    NoAccounts,
+
+    #[error("The account \"{account}\" must be reconnected: the provider no longer accepts its sign-in.")]
+    ReconnectNeeded { account: String },
+
+    #[error("The account \"{account}\" was revoked.")]
+    Revoked { account: String },
+
+    #[error("The saved {what} is missing from the system keyring.")]
+    SecretMissing { what: String },
+
+    #[error("There is no app registration named \"{name}\".")]
+    UnknownApp { name: String },
+
+    #[error("Cancelled.")]
+    Cancelled,
+
     // --- the network --------------------------------------------------------------------------
     #[error("{host} did not answer in time.")]
     Timeout { host: String },
@@ -206,6 +240,17 @@ impl Error {
             Error::Server { .. } => "server_error",
             Error::UnexpectedResponse { .. } => "unexpected_response",
             Error::Http { .. } => "http_error",
+            Error::KeyringUnavailable { .. } => "keyring_unavailable",
+            Error::KeyringLocked { .. } => "keyring_locked",
+            Error::Storage { .. } => "storage",
+            Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } | Error::NoAccounts => {
+                "unknown_account"
+            }
+            Error::ReconnectNeeded { .. } => "reconnect_needed",
+            Error::Revoked { .. } => "revoked",
+            Error::SecretMissing { .. } => "secret_missing",
+            Error::UnknownApp { .. } => "unknown_app",
+            Error::Cancelled => "cancelled",
             Error::Timeout { .. } => "timeout",
             Error::Connect { .. } => "offline",
             Error::Network { .. } => "network",
@@ -252,6 +297,21 @@ impl Error {
             Error::Timeout { .. } | Error::Connect { .. } | Error::Network { .. } => {
                 "Check your internet connection and try again; stored tokens are unaffected."
             }
+            Error::KeyringUnavailable { .. } => {
+                "Fitauth keeps tokens only in the system keyring: on Linux install and start a \
+                 Secret Service (GNOME Keyring or KWallet), then try again."
+            }
+            Error::KeyringLocked { .. } => "Unlock your keyring (log in to the desktop), then try again.",
+            Error::Storage { .. } => "Check that Fitauth's data folder (FITAUTH_HOME) is writable.",
+            Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } => {
+                "Run `fitauth status` to list the accounts."
+            }
+            Error::NoAccounts => "Connect one first with `fitauth login`.",
+            Error::ReconnectNeeded { .. } | Error::Revoked { .. } | Error::SecretMissing { .. } => {
+                "Reconnect the account with `fitauth login`."
+            }
+            Error::UnknownApp { .. } => "Run `fitauth apps list` to see the registrations.",
+            Error::Cancelled => "Nothing was changed.",
         }
     }
 

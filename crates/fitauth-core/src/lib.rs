@@ -23,6 +23,7 @@ pub mod httplog;
 pub mod identity;
 pub mod introspect;
 pub mod jwt;
+pub mod keyring;
 pub mod loopback;
 pub mod pkce;
 pub mod provider;
@@ -32,6 +33,8 @@ pub mod refresh;
 pub mod revoke;
 pub mod scopes;
 pub mod secret;
+pub mod session;
+pub mod store;
 pub mod token;
 
 pub use app::{AppType, ClientAuth, ClientConfig};
@@ -52,4 +55,6 @@ pub use revoke::Revoked;
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, IdToken, PkceVerifier, RefreshToken,
 };
+pub use session::SessionManager;
+pub use store::{Account, AccountState, AppRegistration, RedirectMode, Store};
 pub use token::TokenSet;

@@ -1,0 +1,262 @@
+//! Tokens that stay fresh without ever being lost.
+//!
+//! [`SessionManager::fresh_access_token`] returns an access token valid for at least five more
+//! minutes, refreshing first when needed. A refresh has exactly one owner at a time: a per-account
+//! async mutex inside the process (single flight) and an exclusive lock file across processes
+//! (the desktop app and `fitauth` share the store). After taking the lock the store is read again,
+//! so whoever waited finds the fresh pair instead of refreshing twice. The new pair is written to
+//! the keyring and the metadata file *before* it is returned. A lost answer (timeout, connection
+//! error, 5xx, 409) is retried with the same refresh token, which Fitbit's duplicate-request grace
+//! answers with the same pair. On `invalid_grant` the store is read once more (someone may have
+//! rotated the token outside the lock) before the account is marked `reconnect_needed`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::client::OAuthClient;
+use crate::clock::now_unix;
+use crate::error::Error;
+use crate::http::HttpClient;
+use crate::refresh::RetryPolicy;
+use crate::secret::AccessToken;
+use crate::store::{Account, AccountState, Store};
+
+/// A token handed out must stay valid at least this long.
+pub const MIN_VALIDITY_SECS: i64 = 300;
+
+/// Runs a blocking store operation (keyring calls block on D-Bus) off the async threads.
+async fn blocking<T: Send + 'static>(
+    store: &Store,
+    f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| Error::Storage {
+            reason: format!("a storage task failed ({e})"),
+        })?
+}
+
+/// The result of refreshing one account on the background timer.
+#[derive(Debug)]
+pub struct RefreshOutcome {
+    pub account: String,
+    pub result: Result<Account, Error>,
+}
+
+/// Owns the refresh of every account in one store. Share it (`Arc`) across tasks.
+#[derive(Debug)]
+pub struct SessionManager {
+    store: Store,
+    http: HttpClient,
+    retry: RetryPolicy,
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl SessionManager {
+    pub fn new(store: Store, http: HttpClient) -> Self {
+        SessionManager {
+            store,
+            http,
+            retry: RetryPolicy::default(),
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// The OAuth client for an account's app registration.
+    pub async fn client_for(&self, account: &Account) -> Result<OAuthClient, Error> {
+        let app_name = account.app.clone();
+        let config = blocking(&self.store, move |s| {
+            let app = s.load()?.app(&app_name)?.clone();
+            s.client_config(&app)
+        })
+        .await?;
+        Ok(OAuthClient::new(config, self.http.clone()))
+    }
+
+    /// An access token valid for at least [`MIN_VALIDITY_SECS`], refreshed first if needed.
+    pub async fn fresh_access_token(&self, account: &str) -> Result<AccessToken, Error> {
+        let name = account.to_owned();
+        let (snapshot, token) = blocking(&self.store, move |s| {
+            let a = s.resolve_account(Some(&name))?;
+            let t = s.access_token(&a).ok();
+            Ok((a, t))
+        })
+        .await?;
+        check_usable(&snapshot)?;
+        if let Some(token) = token {
+            if is_fresh(&snapshot, now_unix()) {
+                return Ok(token);
+            }
+        }
+        self.refresh_owned(account, false)
+            .await
+            .map(|(_, token)| token)
+    }
+
+    /// Refreshes now, whatever the expiry (the "Refresh" button, `fitauth refresh`).
+    pub async fn refresh(&self, account: &str) -> Result<Account, Error> {
+        self.refresh_owned(account, true).await.map(|(a, _)| a)
+    }
+
+    /// For a timer: refreshes every active account whose access token expires within
+    /// `margin_secs`, each under the same locks as everything else.
+    pub async fn refresh_due(&self, margin_secs: i64) -> Vec<RefreshOutcome> {
+        let Ok(meta) = blocking(&self.store, |s| s.load()).await else {
+            return vec![];
+        };
+        let now = now_unix();
+        let mut outcomes = vec![];
+        for account in meta.accounts {
+            let due = account.state == AccountState::Active
+                && account.has_refresh_token
+                && account.expires_at.is_some_and(|e| e - now <= margin_secs);
+            if due {
+                let result = self
+                    .refresh_owned(&account.name, false)
+                    .await
+                    .map(|(a, _)| a);
+                outcomes.push(RefreshOutcome {
+                    account: account.name,
+                    result,
+                });
+            }
+        }
+        outcomes
+    }
+
+    /// When the timer should next run: five minutes before the earliest expiry.
+    pub async fn next_refresh_at(&self) -> Option<i64> {
+        let meta = blocking(&self.store, |s| s.load()).await.ok()?;
+        meta.accounts
+            .iter()
+            .filter(|a| a.state == AccountState::Active && a.has_refresh_token)
+            .filter_map(|a| a.expires_at)
+            .min()
+            .map(|e| e - MIN_VALIDITY_SECS)
+    }
+
+    fn flight(&self, account: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        flights.entry(account.to_owned()).or_default().clone()
+    }
+
+    /// The one place a refresh happens.
+    async fn refresh_owned(
+        &self,
+        account: &str,
+        force: bool,
+    ) -> Result<(Account, AccessToken), Error> {
+        let flight = self.flight(account);
+        let _in_process = flight.lock().await;
+        let lock_name = format!("refresh-{account}");
+        let _across_processes = blocking(&self.store, move |s| s.lock(&lock_name)).await?;
+
+        // Read again under the lock: another task or process may have refreshed meanwhile.
+        let name = account.to_owned();
+        let (snapshot, refresh_token) = blocking(&self.store, move |s| {
+            let a = s.resolve_account(Some(&name))?;
+            let r = s.refresh_token(&a)?;
+            Ok((a, r))
+        })
+        .await?;
+        check_usable(&snapshot)?;
+        if !force && is_fresh(&snapshot, now_unix()) {
+            let a = snapshot.clone();
+            let token = blocking(&self.store, move |s| s.access_token(&a)).await?;
+            tracing::debug!(account, "another owner already refreshed");
+            return Ok((snapshot, token));
+        }
+        let Some(refresh_token) = refresh_token else {
+            return Err(Error::ReconnectNeeded {
+                account: account.to_owned(),
+            });
+        };
+
+        let client = self.client_for(&snapshot).await?;
+        tracing::info!(account, "refreshing the access token");
+        match client.refresh_with_retry(&refresh_token, self.retry).await {
+            Ok(tokens) => {
+                let name = account.to_owned();
+                let access = tokens.access_token.clone();
+                let saved =
+                    blocking(&self.store, move |s| s.save_refreshed(&name, &tokens)).await?;
+                tracing::info!(account, "new tokens saved");
+                Ok((saved, access))
+            }
+            Err(e) if e.means_reconnect() => {
+                // Someone may have rotated the token without our lock: trust the store first.
+                let name = account.to_owned();
+                let (latest, latest_refresh) = blocking(&self.store, move |s| {
+                    let a = s.resolve_account(Some(&name))?;
+                    let r = s.refresh_token(&a)?;
+                    Ok((a, r))
+                })
+                .await?;
+                if latest.generation != snapshot.generation
+                    && latest_refresh.as_ref() != Some(&refresh_token)
+                {
+                    if is_fresh(&latest, now_unix()) {
+                        let a = latest.clone();
+                        let token = blocking(&self.store, move |s| s.access_token(&a)).await?;
+                        return Ok((latest, token));
+                    }
+                    if let Some(newer) = latest_refresh {
+                        let tokens = client.refresh_with_retry(&newer, self.retry).await?;
+                        let name = account.to_owned();
+                        let access = tokens.access_token.clone();
+                        let saved =
+                            blocking(&self.store, move |s| s.save_refreshed(&name, &tokens))
+                                .await?;
+                        return Ok((saved, access));
+                    }
+                }
+                tracing::warn!(
+                    account,
+                    "the provider refused the refresh token; reconnect needed"
+                );
+                let name = account.to_owned();
+                blocking(&self.store, move |s| {
+                    s.set_state(&name, AccountState::ReconnectNeeded)
+                })
+                .await?;
+                Err(Error::ReconnectNeeded {
+                    account: account.to_owned(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn is_fresh(account: &Account, now: i64) -> bool {
+    account.state == AccountState::Active
+        && account
+            .expires_at
+            .is_none_or(|e| e - now >= MIN_VALIDITY_SECS)
+}
+
+fn check_usable(account: &Account) -> Result<(), Error> {
+    match account.state {
+        AccountState::Revoked => Err(Error::Revoked {
+            account: account.name.clone(),
+        }),
+        AccountState::ReconnectNeeded => Err(Error::ReconnectNeeded {
+            account: account.name.clone(),
+        }),
+        AccountState::Active | AccountState::Expired => Ok(()),
+    }
+}
