@@ -98,6 +98,9 @@ pub enum Error {
     #[error("That is not a sign-in response the app can use: {0}.")]
     MalformedRedirect(String),
 
+    #[error("That is not a JWT: {0}.")]
+    NotAJwt(String),
+
     #[error("This sign-in was started more than 10 minutes ago and has expired.")]
     AuthorizationExpired,
 
@@ -225,6 +228,7 @@ impl Error {
             Error::AuthorizationRejected { .. } => "authorization_rejected",
             Error::StateMismatch => "state_mismatch",
             Error::MalformedRedirect(_) => "malformed_redirect",
+            Error::NotAJwt(_) => "not_a_jwt",
             Error::AuthorizationExpired => "authorization_expired",
             Error::CodeRejected { .. } => "code_rejected",
             Error::RefreshRejected { .. } => "reconnect_needed",
@@ -271,6 +275,10 @@ impl Error {
             }
             Error::MalformedRedirect(_) => {
                 "Copy the whole address from the browser's address bar after you choose Allow."
+            }
+            Error::NotAJwt(_) => {
+                "Paste the whole token: a JWT has three parts separated by dots (Google's ya29… \
+                 tokens are opaque and cannot be decoded)."
             }
             Error::AuthorizationExpired | Error::CodeRejected { .. } => "Start the connection again.",
             Error::RefreshRejected { .. } | Error::InvalidToken { .. } => "Reconnect the account.",

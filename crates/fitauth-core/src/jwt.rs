@@ -27,13 +27,11 @@ pub struct DecodedJwt {
 fn segment(part: &str, name: &str) -> Result<serde_json::Value, Error> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part.trim_end_matches('='))
-        .map_err(|_| Error::MalformedRedirect(format!("the JWT {name} is not base64url")))?;
+        .map_err(|_| Error::NotAJwt(format!("its {name} is not base64url")))?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|_| Error::MalformedRedirect(format!("the JWT {name} is not JSON")))?;
+        .map_err(|_| Error::NotAJwt(format!("its {name} is not JSON")))?;
     if !value.is_object() {
-        return Err(Error::MalformedRedirect(format!(
-            "the JWT {name} is not a JSON object"
-        )));
+        return Err(Error::NotAJwt(format!("its {name} is not a JSON object")));
     }
     Ok(value)
 }
@@ -45,8 +43,8 @@ pub fn decode(token: &str) -> Result<DecodedJwt, Error> {
     let (Some(h), Some(c), Some(_sig), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(Error::MalformedRedirect(
-            "this token is not a JWT (it does not have three dot-separated parts)".into(),
+        return Err(Error::NotAJwt(
+            "it does not have three dot-separated parts".into(),
         ));
     };
     let header = segment(h, "header")?;

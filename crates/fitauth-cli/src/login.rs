@@ -1,0 +1,227 @@
+//! `fitauth login`: register the app, consent in the browser, receive the redirect (loopback
+//! listener, or a pasted `fitauth://callback` address), exchange the code, store the account.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use clap::Args;
+use fitauth_core::{
+    AppRegistration, AppType, AuthorizeOptions, Authorized, ClientSecret, Error, LoopbackListener,
+    OAuthClient, PendingAuthorization, ProviderKind, RedirectMode, RedirectParams,
+};
+use tokio::io::AsyncBufReadExt;
+
+use crate::{browser, output, sandbox, Ctx};
+
+/// Scopes a sandbox login asks for when none are given.
+const SANDBOX_DEFAULT_SCOPES: &str = "activity heartrate profile sleep";
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// fitbit, google-health, or sandbox (the built-in offline provider).
+    #[arg(long)]
+    provider: String,
+    /// The app's client id (not needed for the sandbox).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// The app's client secret (server apps, Google desktop clients). Also read from
+    /// FITAUTH_CLIENT_SECRET, which keeps it out of shell history.
+    #[arg(long, env = "FITAUTH_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// Fitbit app type.
+    #[arg(long, default_value = "client")]
+    app_type: String,
+    /// Space-separated scopes, e.g. "activity sleep profile".
+    #[arg(long)]
+    scopes: Option<String>,
+    /// How the browser comes back: a loopback listener, or the fitauth:// link (you paste the
+    /// address). Google always uses loopback.
+    #[arg(long, default_value = "loopback")]
+    redirect: String,
+    /// Name to store the account under.
+    #[arg(long, default_value = "default")]
+    account: String,
+    /// Name of the app registration (defaults to the client id).
+    #[arg(long)]
+    app: Option<String>,
+    /// Print the URL instead of opening a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// Server apps only: skip PKCE.
+    #[arg(long)]
+    no_pkce: bool,
+    /// Ask the provider to show the consent screen again (`consent`, `login`, …).
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Move every endpoint of the provider to this base URL.
+    #[arg(long)]
+    base_url: Option<String>,
+}
+
+/// How long to wait for the browser: a pending authorization lives 10 minutes.
+const WAIT: Duration = Duration::from_secs(600);
+
+pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
+    let store = ctx.store()?;
+    // The sandbox lives as long as this login; its tokens keep working while a `fitauth sandbox`
+    // on the same address runs (see the README).
+    let mut embedded = None;
+    let (kind, client_id, base_url, default_scopes) = if args.provider == "sandbox" {
+        let running = sandbox::ensure_running().await?;
+        let base = running.base_url().to_owned();
+        embedded = Some(running);
+        (
+            ProviderKind::Fitbit,
+            args.client_id
+                .clone()
+                .unwrap_or_else(|| "sandbox-client".into()),
+            Some(base),
+            Some(SANDBOX_DEFAULT_SCOPES),
+        )
+    } else {
+        let kind: ProviderKind = args.provider.parse()?;
+        let id = args.client_id.clone().ok_or_else(|| {
+            Error::Config("--client-id is required (or use --provider sandbox)".into())
+        })?;
+        (kind, id, args.base_url.clone(), None)
+    };
+    let scopes: Vec<String> = args
+        .scopes
+        .as_deref()
+        .or(default_scopes)
+        .ok_or_else(|| {
+            Error::Config("--scopes is required, e.g. --scopes \"activity sleep profile\"".into())
+        })?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let mut redirect: RedirectMode = args.redirect.parse()?;
+    if kind == ProviderKind::GoogleHealth {
+        redirect = RedirectMode::Loopback;
+    }
+
+    let app = AppRegistration {
+        name: args.app.clone().unwrap_or_else(|| client_id.clone()),
+        provider: kind,
+        client_id,
+        app_type: args.app_type.parse::<AppType>()?,
+        redirect,
+        base_url,
+        endpoints: None,
+        has_client_secret: false,
+    };
+    let secret = args
+        .client_secret
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(ClientSecret::new);
+    let app = store.save_app(app, secret.as_ref())?;
+    let config = store.client_config(&app)?;
+    config.client_auth()?; // a missing secret is reported before the browser opens
+    let client = OAuthClient::new(config, ctx.http.clone());
+
+    let listener = match redirect {
+        RedirectMode::Loopback => Some(LoopbackListener::bind(0).await?),
+        RedirectMode::Scheme => None,
+    };
+    let redirect_uri = listener
+        .as_ref()
+        .map(|l| l.redirect_uri())
+        .unwrap_or_else(|| "fitauth://callback".into());
+    let mut options = AuthorizeOptions::code(scopes.clone(), redirect_uri);
+    options.pkce = !args.no_pkce;
+    options.prompt = args.prompt.clone();
+    let pending = PendingAuthorization::start(client.config(), options)?;
+
+    let url = pending.authorize_url.as_str();
+    if args.no_browser {
+        eprintln!("Open this address in your browser to continue:\n{url}");
+    } else if let Err(reason) = browser::open(url) {
+        eprintln!("Could not open a browser ({reason}). Open this address yourself:\n{url}");
+    }
+
+    let authorized = match &listener {
+        Some(listener) => {
+            wait(
+                "Waiting for you to finish in the browser",
+                listener.accept(&pending),
+            )
+            .await?
+        }
+        None => {
+            wait(
+                "Paste the address the browser was sent to (it starts with fitauth://callback)",
+                read_pasted(&pending),
+            )
+            .await?
+        }
+    };
+    let Authorized::Code { code, .. } = authorized else {
+        return Err(Error::MalformedRedirect(
+            "expected an authorization code".into(),
+        ));
+    };
+    let tokens = client.exchange_code(&pending, &code).await?;
+    // "Connected as …": best effort; a token without the profile scope still connects.
+    let identity = match client.identity(&tokens.access_token).await {
+        Ok(identity) => Some(identity),
+        Err(e) => {
+            tracing::info!(error = %e, "no identity; falling back to the token's user id");
+            None
+        }
+    };
+    let account =
+        store.save_connection(&args.account, &app, &tokens, &scopes, identity.as_ref())?;
+    drop(embedded);
+    output::connected(ctx, &account);
+    Ok(())
+}
+
+/// Waits for `work` with a progress line (a spinner on a terminal), Ctrl-C and a time limit.
+async fn wait<T>(
+    what: &str,
+    work: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let interactive = std::io::stderr().is_terminal();
+    if !interactive {
+        eprintln!("{what}… (Ctrl-C to cancel)");
+    }
+    let spinner = async {
+        if !interactive {
+            return std::future::pending::<()>().await;
+        }
+        let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+        for i in 0.. {
+            eprint!("\r{} {what}… (Ctrl-C to cancel) ", frames[i % frames.len()]);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let result = tokio::select! {
+        r = work => r,
+        _ = spinner => unreachable!(),
+        _ = tokio::signal::ctrl_c() => Err(Error::Cancelled),
+        _ = tokio::time::sleep(WAIT) => Err(Error::AuthorizationExpired),
+    };
+    if interactive {
+        eprint!("\r\x1b[2K");
+    }
+    result
+}
+
+/// Reads pasted lines until one is a redirect for this authorization.
+async fn read_pasted(pending: &PendingAuthorization) -> Result<Authorized, Error> {
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        let line = lines
+            .next_line()
+            .await
+            .map_err(|e| Error::Storage {
+                reason: format!("could not read the pasted address ({e})"),
+            })?
+            .ok_or(Error::Cancelled)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        return RedirectParams::parse(&line).and_then(|p| p.verify(pending));
+    }
+}

@@ -1,0 +1,133 @@
+//! `fitauth`: the command-line companion of the Fitauth desktop app. It shares the app's store
+//! (metadata file + OS keyring), so a script can run
+//! `curl -H "Authorization: Bearer $(fitauth token)" …` and always get a fresh token.
+//!
+//! Exit status 0 on success; otherwise non-zero with one line on stderr that says what happened
+//! and what to do.
+
+mod accounts;
+mod apps;
+mod browser;
+mod login;
+mod output;
+mod sandbox;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use fitauth_core::{Error, HttpClient, SessionManager, Store, Timeouts};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fitauth",
+    version,
+    about = "Connect a Fitbit account over OAuth 2.0 and see what its tokens are doing"
+)]
+struct Cli {
+    /// Machine-readable JSON output (never contains a secret).
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Seconds to wait for a provider before giving up.
+    #[arg(long, global = true, env = "FITAUTH_TIMEOUT", default_value_t = 30)]
+    timeout: u64,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Connect an account: consent in the browser, then store the tokens.
+    Login(login::LoginArgs),
+    /// List connected accounts with their scopes, expiry and state.
+    #[command(visible_alias = "accounts")]
+    Status(accounts::AccountArg),
+    /// Print the access token (refreshed first when it expires within 5 minutes).
+    Token(accounts::AccountArg),
+    /// Refresh the access token now.
+    Refresh(accounts::AccountArg),
+    /// Ask the provider about the access token (Fitbit introspect, Google tokeninfo).
+    Introspect(accounts::AccountArg),
+    /// Revoke the account at the provider, then remove its tokens from this machine.
+    #[command(visible_alias = "logout")]
+    Revoke(accounts::AccountArg),
+    /// Decode a JWT's header and claims (decoded, not verified).
+    Decode {
+        /// The token; `-` reads it from stdin.
+        jwt: String,
+    },
+    /// Manage app registrations (client id, app type, redirect, endpoints).
+    #[command(subcommand)]
+    Apps(apps::AppsCommand),
+    /// Run the offline sandbox provider in the foreground.
+    Sandbox(sandbox::SandboxArgs),
+}
+
+/// What every command gets.
+pub struct Ctx {
+    pub json: bool,
+    pub http: HttpClient,
+}
+
+impl Ctx {
+    /// Opens the store; only commands that need it pay for the keyring connection.
+    pub fn store(&self) -> Result<Store, Error> {
+        Store::open_default()
+    }
+
+    pub fn session(&self) -> Result<Arc<SessionManager>, Error> {
+        Ok(Arc::new(SessionManager::new(
+            self.store()?,
+            self.http.clone(),
+        )))
+    }
+}
+
+fn init_logging() {
+    // Quiet by default: stderr is for the one-line error. FITAUTH_LOG=debug shows the exchanges
+    // (redacted).
+    if let Ok(filter) = std::env::var("FITAUTH_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(cli.timeout.clamp(1, 30)),
+        total: Duration::from_secs(cli.timeout.max(1)),
+    };
+    let ctx = Ctx {
+        json: cli.json,
+        http: HttpClient::new(timeouts)?,
+    };
+    match cli.command {
+        Command::Login(args) => login::run(&ctx, args).await,
+        Command::Status(args) => accounts::status(&ctx, args).await,
+        Command::Token(args) => accounts::token(&ctx, args).await,
+        Command::Refresh(args) => accounts::refresh(&ctx, args).await,
+        Command::Introspect(args) => accounts::introspect(&ctx, args).await,
+        Command::Revoke(args) => accounts::revoke(&ctx, args).await,
+        Command::Decode { jwt } => accounts::decode(&ctx, &jwt),
+        Command::Apps(cmd) => apps::run(&ctx, cmd).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fitauth: {}", e.one_line());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,866 @@
+//! The `fitauth` command end to end: real processes, the real OS keyring (run under
+//! `scripts/test`, which provides a throwaway gnome-keyring), the sandbox over loopback, and a
+//! scripted browser as `$BROWSER` that approves consent and follows the redirect.
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fitauth_core::keyring::OsKeyring;
+use fitauth_core::Store;
+use fitauth_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+const BROWSER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/support/consenting-browser"
+);
+const GOOGLE_SLEEP: &str = "https://www.googleapis.com/auth/googlehealth.sleep.readonly";
+
+struct Harness {
+    sandbox: Sandbox,
+    home: PathBuf,
+    control: reqwest::Client,
+    /// Everything every command printed, for the secret scan.
+    transcript: std::sync::Mutex<String>,
+}
+
+fn temp_dir(prefix: &str) -> PathBuf {
+    let mut id = [0u8; 8];
+    rand_fill(&mut id);
+    let dir = std::env::temp_dir().join(format!(
+        "{prefix}-{}",
+        id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_fill(buf: &mut [u8]) {
+    // Unique enough for temp dirs: time and a counter.
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        ^ (COUNTER.fetch_add(1, Ordering::SeqCst) << 48)
+        ^ std::process::id() as u64;
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = (n >> ((i % 8) * 8)) as u8;
+    }
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let sandbox = Sandbox::start(SandboxConfig {
+            port: 0,
+            auto_approve: false,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        Harness {
+            sandbox,
+            home: temp_dir("fitauth-cli-test"),
+            control: reqwest::Client::new(),
+            transcript: Default::default(),
+        }
+    }
+
+    fn base(&self) -> &str {
+        self.sandbox.base_url()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fitauth"));
+        cmd.args(args)
+            .env("FITAUTH_HOME", &self.home)
+            .env("FITAUTH_FITBIT_BASE_URL", self.base())
+            .env("FITAUTH_GOOGLE_BASE_URL", self.base())
+            .env("FITAUTH_SANDBOX_URL", self.base())
+            .env("BROWSER", BROWSER)
+            .env("FITAUTH_TEST_BROWSER_LOG", self.home.join("browser.log"))
+            .env("FITAUTH_TIMEOUT", "2")
+            .env_remove("FITAUTH_CLIENT_SECRET")
+            .env_remove("FITAUTH_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    fn record(&self, out: &Output) {
+        let mut t = self.transcript.lock().unwrap();
+        t.push_str(&String::from_utf8_lossy(&out.stdout));
+        t.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, |_| {}).await
+    }
+
+    async fn run_with(&self, args: &[&str], env: impl FnOnce(&mut Command)) -> Output {
+        let mut cmd = self.command(args);
+        env(&mut cmd);
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+            .await
+            .expect("fitauth finished")
+            .unwrap();
+        self.record(&out);
+        out
+    }
+
+    /// Runs and expects success; returns stdout.
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert!(
+            out.status.success(),
+            "fitauth {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and expects failure; returns the one stderr line.
+    async fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert!(
+            !out.status.success(),
+            "fitauth {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let last = stderr.lines().last().unwrap_or_default().to_owned();
+        assert!(last.starts_with("fitauth: "), "{stderr}");
+        assert!(!last.contains('{'), "a sentence, not JSON: {last}");
+        last
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .control
+            .request(method, format!("{}/_sandbox/{path}", self.base()));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}");
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn settings(&self, patch: Value) {
+        self.control(reqwest::Method::POST, "settings", Some(patch))
+            .await;
+    }
+
+    async fn fault(&self, spec: Value) {
+        self.control(reqwest::Method::POST, "faults", Some(spec))
+            .await;
+    }
+
+    async fn clear_faults(&self) {
+        self.control(reqwest::Method::DELETE, "faults", None).await;
+    }
+
+    async fn requests(&self) -> Vec<Value> {
+        match self.control(reqwest::Method::GET, "requests", None).await {
+            Value::Array(items) => items,
+            other => panic!("{other}"),
+        }
+    }
+
+    async fn refresh_requests(&self) -> Vec<Value> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| {
+                r["path"] == "/oauth2/token" && r["form"]["grant_type"][0] == "refresh_token"
+            })
+            .collect()
+    }
+
+    async fn clear_requests(&self) {
+        self.control(reqwest::Method::DELETE, "requests", None)
+            .await;
+    }
+
+    /// The store as the CLI sees it, through the real keyring.
+    fn store(&self) -> Store {
+        Store::open(
+            self.home.clone(),
+            Arc::new(OsKeyring::open().expect("a Secret Service (run scripts/test)")),
+        )
+        .unwrap()
+    }
+
+    fn stored_refresh_token(&self, account: &str) -> Option<String> {
+        let store = self.store();
+        let a = store.resolve_account(Some(account)).unwrap();
+        store
+            .refresh_token(&a)
+            .unwrap()
+            .map(|r| r.secret().to_owned())
+    }
+
+    /// Logs in to the Fitbit side of the sandbox with a public client over loopback.
+    async fn login_fitbit(&self, account: &str) {
+        let out = self
+            .ok(&[
+                "login",
+                "--provider",
+                "fitbit",
+                "--client-id",
+                "sandbox-client",
+                "--scopes",
+                "activity profile sleep",
+                "--account",
+                account,
+            ])
+            .await;
+        assert!(out.contains("Connected as Sam Sandbox (SBX123)."), "{out}");
+    }
+
+    /// Logs in with an access token that is already inside the 5-minute refresh window.
+    async fn login_expiring(&self, account: &str) {
+        self.settings(json!({ "access_token_ttl_secs": 60 })).await;
+        self.login_fitbit(account).await;
+        self.settings(json!({ "access_token_ttl_secs": 28800 }))
+            .await;
+        self.clear_requests().await;
+    }
+
+    /// Asserts that nothing printed and no file under FITAUTH_HOME holds a secret.
+    async fn assert_no_secret_leaked(&self, extra: &[String]) {
+        let mut secrets: Vec<String> = extra.to_vec();
+        secrets.extend([
+            "sandbox-secret".into(),
+            "sandbox-google-secret".into(),
+            "sandbox-personal-secret".into(),
+        ]);
+        for r in self.requests().await {
+            for field in ["code", "refresh_token", "code_verifier"] {
+                if let Some(v) = r["form"][field][0].as_str() {
+                    secrets.push(v.to_owned());
+                }
+            }
+        }
+        let store = self.store();
+        for a in store.load().unwrap().accounts {
+            if let Ok(Some(r)) = store.refresh_token(&a) {
+                secrets.push(r.secret().to_owned());
+            }
+        }
+        let mut haystack = self.transcript.lock().unwrap().clone();
+        for entry in walk(&self.home) {
+            haystack.push_str(&String::from_utf8_lossy(
+                &std::fs::read(entry).unwrap_or_default(),
+            ));
+        }
+        for s in secrets.iter().filter(|s| s.len() >= 8) {
+            assert!(
+                !haystack.contains(s.as_str()),
+                "a secret ({}…) leaked into output or files",
+                &s[..4]
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn status_json(stdout: &str) -> Vec<Value> {
+    serde_json::from_str::<Value>(stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn find<'a>(accounts: &'a [Value], name: &str) -> &'a Value {
+    accounts
+        .iter()
+        .find(|a| a["account"] == name)
+        .unwrap_or_else(|| panic!("no account {name}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_for_every_provider_and_app_type_then_use_the_tokens() {
+    let h = Harness::start().await;
+    h.login_fitbit("fb-client").await;
+    let out = h
+        .ok(&[
+            "login",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "sandbox-server",
+            "--client-secret",
+            "sandbox-secret",
+            "--app-type",
+            "server",
+            "--scopes",
+            "activity profile",
+            "--account",
+            "fb-server",
+        ])
+        .await;
+    assert!(out.contains("Connected as Sam Sandbox"), "{out}");
+    h.ok(&[
+        "login",
+        "--provider",
+        "fitbit",
+        "--client-id",
+        "sandbox-personal",
+        "--app-type",
+        "personal",
+        "--scopes",
+        "sleep profile",
+        "--account",
+        "fb-personal",
+    ])
+    .await;
+    let out = h
+        .ok(&[
+            "login",
+            "--provider",
+            "google-health",
+            "--client-id",
+            "sandbox-google",
+            "--client-secret",
+            "sandbox-google-secret",
+            "--scopes",
+            GOOGLE_SLEEP,
+            "--account",
+            "google",
+        ])
+        .await;
+    assert!(out.contains("Connected as sandbox-user-0001"), "{out}");
+    let out = h
+        .ok(&["login", "--provider", "sandbox", "--account", "sb"])
+        .await;
+    assert!(out.contains("access renews automatically"), "{out}");
+    // Partial consent: the person unticks everything but sleep.
+    let out = h
+        .run_with(
+            &[
+                "login",
+                "--provider",
+                "fitbit",
+                "--client-id",
+                "sandbox-client",
+                "--scopes",
+                "activity profile sleep",
+                "--account",
+                "partial",
+            ],
+            |c| {
+                c.env("FITAUTH_TEST_SCOPES", "sleep");
+            },
+        )
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Not shared: activity, profile."));
+
+    // What the sandbox received, per app type.
+    let tokens: Vec<Value> = h
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == "/oauth2/token")
+        .collect();
+    let by_client = |id: &str| {
+        tokens
+            .iter()
+            .find(|r| {
+                r["form"]["client_id"][0] == id
+                    || r["headers"]["authorization"]
+                        .as_str()
+                        .is_some_and(|a| a.starts_with("Basic ") && id == "sandbox-server")
+            })
+            .cloned()
+    };
+    assert!(
+        by_client("sandbox-server").unwrap()["headers"]["authorization"]
+            .as_str()
+            .unwrap()
+            .starts_with("Basic ")
+    );
+    assert!(by_client("sandbox-client").unwrap()["form"]["code_verifier"][0].is_string());
+    let google = h
+        .requests()
+        .await
+        .into_iter()
+        .find(|r| r["path"] == "/token")
+        .unwrap();
+    assert_eq!(google["form"]["client_secret"][0], "sandbox-google-secret");
+
+    let accounts = status_json(&h.ok(&["status", "--json"]).await);
+    assert_eq!(accounts.len(), 6);
+    for a in &accounts {
+        for field in [
+            "account",
+            "provider",
+            "user_id",
+            "scopes_granted",
+            "scopes_requested",
+            "expires_at",
+            "state",
+        ] {
+            assert!(!a[field].is_null(), "{field} missing in {a}");
+        }
+        assert_eq!(a["state"], "active");
+        assert!(
+            chrono_like(a["expires_at"].as_str().unwrap()),
+            "{}",
+            a["expires_at"]
+        );
+    }
+    assert_eq!(find(&accounts, "google")["provider"], "google-health");
+    assert_eq!(
+        find(&accounts, "google")["scopes_granted"],
+        json!([GOOGLE_SLEEP])
+    );
+    assert_eq!(find(&accounts, "fb-client")["user_id"], "SBX123");
+    assert_eq!(
+        find(&accounts, "partial")["scopes_granted"],
+        json!(["sleep"])
+    );
+    assert_eq!(
+        find(&accounts, "partial")["scopes_requested"],
+        json!(["activity", "profile", "sleep"])
+    );
+
+    let table = h.ok(&["status"]).await;
+    assert!(
+        table.contains("ACCOUNT") && table.contains("in 7h 59m"),
+        "{table}"
+    );
+    assert!(table.contains("Secret Service"), "{table}");
+    let one = status_json(&h.ok(&["accounts", "--json", "--account", "google"]).await);
+    assert_eq!(one.len(), 1);
+
+    // token, introspect, decode on real accounts.
+    let token = h
+        .ok(&["token", "--account", "fb-client"])
+        .await
+        .trim()
+        .to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT-shaped sandbox token");
+    let introspection: Value = serde_json::from_str(
+        &h.ok(&["introspect", "--json", "--account", "fb-client"])
+            .await,
+    )
+    .unwrap();
+    assert_eq!(introspection["active"], true);
+    assert_eq!(
+        introspection["scopes"],
+        json!(["activity", "profile", "sleep"])
+    );
+    for field in ["exp", "iat", "client_id", "user_id"] {
+        assert!(!introspection[field].is_null(), "{field}");
+    }
+    let google_info: Value =
+        serde_json::from_str(&h.ok(&["introspect", "--json", "--account", "google"]).await)
+            .unwrap();
+    assert_eq!(google_info["source"], "tokeninfo");
+    let decoded = h.ok(&["decode", &token]).await;
+    assert!(
+        decoded.contains("decoded, not verified") && decoded.contains("SBX123"),
+        "{decoded}"
+    );
+    assert!(h
+        .fails(&["decode", "not-a-jwt"])
+        .await
+        .contains("not a JWT"));
+    assert!(
+        h.fails(&["token"]).await.contains("--account"),
+        "several accounts: say which"
+    );
+
+    let refreshed = h.ok(&["refresh", "--account", "fb-server"]).await;
+    assert!(
+        refreshed.starts_with("Refreshed. Access expires in 7h 59m"),
+        "{refreshed}"
+    );
+    let listed = h.ok(&["apps", "list"]).await;
+    assert!(
+        listed.contains("sandbox-server") && listed.contains("secret in keyring"),
+        "{listed}"
+    );
+    assert!(!listed.contains("sandbox-secret"));
+
+    h.assert_no_secret_leaked(&[]).await;
+}
+
+fn chrono_like(s: &str) -> bool {
+    s.len() == 20 && s.ends_with('Z') && s.as_bytes()[10] == b'T'
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fitauth_link_can_be_pasted_and_a_wrong_state_is_refused() {
+    let h = Harness::start().await;
+    let redirect_file = h.home.join("redirect.txt");
+    let mut child = h
+        .command(&[
+            "login",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "sandbox-client",
+            "--scopes",
+            "sleep",
+            "--redirect",
+            "scheme",
+            "--account",
+            "pasted",
+        ])
+        .env("FITAUTH_TEST_REDIRECT_FILE", &redirect_file)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let link = wait_for_file(&redirect_file).await;
+    assert!(
+        link.starts_with("fitauth://callback?code=") && link.ends_with("#_=_"),
+        "{link}"
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{link}\n").as_bytes())
+        .await
+        .unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    h.record(&out);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Connected as Sam Sandbox"));
+
+    // A forged link with someone else's state changes nothing.
+    let before = std::fs::read_to_string(h.home.join("fitauth.json")).unwrap();
+    let mut child = h
+        .command(&[
+            "login",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "sandbox-client",
+            "--scopes",
+            "sleep",
+            "--redirect",
+            "scheme",
+            "--account",
+            "pasted",
+            "--no-browser",
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"fitauth://callback?code=stolen&state=forged#_=_\n")
+        .await
+        .unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    h.record(&out);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("security check did not match"), "{stderr}");
+    assert!(
+        stderr.contains("Open this address in your browser"),
+        "--no-browser prints the URL: {stderr}"
+    );
+    let after = std::fs::read_to_string(h.home.join("fitauth.json")).unwrap();
+    assert_eq!(before, after, "a refused link changes nothing");
+    h.assert_no_secret_leaked(&[]).await;
+}
+
+async fn wait_for_file(path: &Path) -> String {
+    for _ in 0..200 {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if !s.is_empty() {
+                return s;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} never appeared", path.display());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_consent_and_personal_app_for_another_user() {
+    let h = Harness::start().await;
+    let out = h
+        .run_with(
+            &[
+                "login",
+                "--provider",
+                "fitbit",
+                "--client-id",
+                "sandbox-client",
+                "--scopes",
+                "sleep",
+            ],
+            |c| {
+                c.env("FITAUTH_TEST_CONSENT", "deny");
+            },
+        )
+        .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("You chose not to share access"), "{stderr}");
+    assert!(
+        status_json(&h.ok(&["status", "--json"]).await).is_empty(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eight_concurrent_token_commands_make_exactly_one_refresh() {
+    let h = Harness::start().await;
+    h.login_expiring("shared").await;
+    let old = h.stored_refresh_token("shared").unwrap();
+
+    let mut children = vec![];
+    for _ in 0..8 {
+        children.push(h.command(&["token"]).spawn().unwrap());
+    }
+    let mut printed = vec![];
+    for child in children {
+        let out = child.wait_with_output().await.unwrap();
+        h.record(&out);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed.push(String::from_utf8(out.stdout).unwrap());
+    }
+    assert!(
+        printed.iter().all(|t| t == &printed[0]),
+        "all print the same token"
+    );
+    let refreshes = h.refresh_requests().await;
+    assert_eq!(refreshes.len(), 1, "exactly one refresh request");
+    assert_eq!(refreshes[0]["form"]["refresh_token"][0], old.as_str());
+    assert_ne!(
+        h.stored_refresh_token("shared").unwrap(),
+        old,
+        "the rotated token was stored"
+    );
+    // And the token printed is the fresh one the sandbox accepts.
+    h.ok(&["introspect"]).await;
+    h.assert_no_secret_leaked(&[old]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refresh_killed_mid_flight_is_recovered_without_reconnecting() {
+    let h = Harness::start().await;
+    h.login_expiring("k").await;
+    let r1 = h.stored_refresh_token("k").unwrap();
+    // The sandbox rotates, then holds the answer for a long time.
+    h.fault(json!({ "kind": "slow", "delay_ms": 30000, "path": "/oauth2/token", "times": 1 }))
+        .await;
+    let mut child = h
+        .command(&["refresh"])
+        .env("FITAUTH_TIMEOUT", "60")
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if !h.refresh_requests().await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        h.refresh_requests().await.len(),
+        1,
+        "the refresh reached the sandbox"
+    );
+    child.start_kill().unwrap(); // SIGKILL
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+    assert_eq!(
+        h.stored_refresh_token("k").unwrap(),
+        r1,
+        "nothing half-written"
+    );
+
+    h.clear_faults().await;
+    let token = h.ok(&["token"]).await;
+    assert_eq!(token.trim().split('.').count(), 3);
+    let accounts = status_json(&h.ok(&["status", "--json"]).await);
+    assert_eq!(accounts[0]["state"], "active");
+    assert_ne!(
+        h.stored_refresh_token("k").unwrap(),
+        r1,
+        "recovered through the grace interval"
+    );
+    h.ok(&["introspect"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_fault_leaves_tokens_intact_with_the_promised_message() {
+    let h = Harness::start().await;
+    h.login_expiring("f").await;
+    let stored = h.stored_refresh_token("f").unwrap();
+    let cases = [
+        ("server_error", "The provider is having trouble (HTTP 503)."),
+        ("html", "an HTML page"),
+        ("malformed_json", "malformed JSON"),
+        ("slow", "did not answer in time"),
+        ("rate_limited", "Rate-limited until "),
+        ("gone", "The legacy Fitbit API is retired"),
+        ("conflict", "Another program was refreshing the same token"),
+    ];
+    for (kind, message) in cases {
+        h.fault(json!({ "kind": kind, "path": "/oauth2/token", "delay_ms": 4000 }))
+            .await;
+        let line = h.fails(&["token"]).await;
+        assert!(line.contains(message), "{kind}: {line}");
+        if kind == "gone" {
+            assert!(line.contains("Google Health"), "{line}");
+        }
+        h.clear_faults().await;
+        assert_eq!(
+            h.stored_refresh_token("f").unwrap(),
+            stored,
+            "{kind} left the stored token alone"
+        );
+        let state = &status_json(&h.ok(&["status", "--json"]).await)[0]["state"];
+        assert_ne!(
+            state, "reconnect_needed",
+            "{kind} must not mark the account dead"
+        );
+    }
+    // After all that, the same stored refresh token still works.
+    h.ok(&["token"]).await;
+    h.assert_no_secret_leaked(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_refresh_token_asks_to_reconnect_and_revoke_removes_secrets() {
+    let h = Harness::start().await;
+    h.login_expiring("dead").await;
+    // The person revokes access elsewhere (the provider's settings page).
+    let refresh = h.stored_refresh_token("dead").unwrap();
+    let resp = h
+        .control
+        .post(format!("{}/oauth2/revoke", h.base()))
+        .form(&[("token", refresh.as_str()), ("client_id", "sandbox-client")])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let line = h.fails(&["token"]).await;
+    assert!(line.contains("must be reconnected"), "{line}");
+    assert_eq!(
+        status_json(&h.ok(&["status", "--json"]).await)[0]["state"],
+        "reconnect_needed"
+    );
+
+    h.login_fitbit("live").await;
+    let out = h.ok(&["logout", "--account", "live"]).await;
+    assert!(out.contains("Revoked \"live\""), "{out}");
+    let live = status_json(&h.ok(&["status", "--json", "--account", "live"]).await);
+    assert_eq!(live[0]["state"], "revoked");
+    assert_eq!(
+        h.stored_refresh_token("live"),
+        None,
+        "secrets removed from the keyring"
+    );
+    assert!(h
+        .fails(&["token", "--account", "live"])
+        .await
+        .contains("was revoked"));
+    let revokes: Vec<_> = h
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == "/oauth2/revoke")
+        .collect();
+    assert_eq!(revokes.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoke_that_fails_keeps_the_local_tokens() {
+    let h = Harness::start().await;
+    h.login_fitbit("keep").await;
+    let before = h.stored_refresh_token("keep").unwrap();
+    h.fault(json!({ "kind": "server_error", "path": "/oauth2/revoke" }))
+        .await;
+    assert!(h.fails(&["revoke"]).await.contains("having trouble"));
+    assert_eq!(h.stored_refresh_token("keep").unwrap(), before);
+    assert_eq!(
+        status_json(&h.ok(&["status", "--json"]).await)[0]["state"],
+        "active"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_errors_are_one_plain_line() {
+    let h = Harness::start().await;
+    assert!(h
+        .fails(&["token"])
+        .await
+        .contains("No account is connected yet"));
+    assert!(h
+        .fails(&["login", "--provider", "fitbit", "--scopes", "sleep"])
+        .await
+        .contains("--client-id is required"));
+    assert!(h
+        .fails(&[
+            "login",
+            "--provider",
+            "nope",
+            "--client-id",
+            "x",
+            "--scopes",
+            "sleep"
+        ])
+        .await
+        .contains("unknown provider"));
+    let line = h
+        .fails(&[
+            "login",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "sandbox-server",
+            "--app-type",
+            "server",
+            "--scopes",
+            "sleep",
+        ])
+        .await;
+    assert!(line.contains("needs its client secret"), "{line}");
+    assert!(h
+        .fails(&["apps", "remove", "nothing"])
+        .await
+        .contains("no app registration"));
+}
