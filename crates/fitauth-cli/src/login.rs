@@ -63,6 +63,7 @@ const WAIT: Duration = Duration::from_secs(600);
 
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
     let store = ctx.store()?;
+    store.check_secrets_writable()?;
     // The sandbox lives as long as this login; its tokens keep working while a `fitauth sandbox`
     // on the same address runs (see the README).
     let mut embedded = None;

@@ -253,6 +253,14 @@ impl Store {
         self.secrets.location()
     }
 
+    /// Proves the keyring takes writes (a probe entry written and deleted), so a locked or missing
+    /// keyring is reported before a sign-in starts rather than after it.
+    pub fn check_secrets_writable(&self) -> Result<(), Error> {
+        let key = format!("{}/probe/{}", self.load()?.store_id, std::process::id());
+        self.secrets.set(&key, "probe")?;
+        self.secrets.delete(&key)
+    }
+
     /// An exclusive lock file under `locks/`, held until the returned file is dropped. Blocks.
     pub fn lock(&self, name: &str) -> Result<File, Error> {
         let safe: String = name
