@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppType, ClientConfig};
+use crate::authorize::PendingAuthorization;
 use crate::clock::now_unix;
 use crate::error::Error;
 use crate::identity::Identity;
@@ -150,7 +151,7 @@ impl Account {
 }
 
 /// The whole metadata file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Metadata {
     pub schema_version: u32,
     /// Random id that namespaces this store's keyring entries, so two data directories never
@@ -160,6 +161,18 @@ pub struct Metadata {
     pub apps: Vec<AppRegistration>,
     #[serde(default)]
     pub accounts: Vec<Account>,
+    /// Sign-ins started and not finished (their PKCE verifiers are in the keyring).
+    #[serde(default)]
+    pub pending: Vec<PendingRecord>,
+}
+
+/// A started sign-in as stored: everything but the verifier, plus what to do when it completes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingRecord {
+    /// The authorization, its verifier removed (it is in the keyring under the state).
+    pub authorization: PendingAuthorization,
+    pub app: String,
+    pub account: String,
 }
 
 impl Metadata {
@@ -171,6 +184,7 @@ impl Metadata {
             store_id: id.iter().map(|b| format!("{b:02x}")).collect(),
             apps: vec![],
             accounts: vec![],
+            pending: vec![],
         }
     }
 
@@ -202,6 +216,7 @@ pub enum SecretKind {
     AccessToken,
     RefreshToken,
     ClientSecret,
+    PkceVerifier,
 }
 
 /// The store: metadata file plus keyring.
@@ -355,6 +370,7 @@ impl Store {
             SecretKind::AccessToken => "access_token",
             SecretKind::RefreshToken => "refresh_token",
             SecretKind::ClientSecret => "client_secret",
+            SecretKind::PkceVerifier => "pkce_verifier",
         };
         format!("{}/{owner}/{name}/{what}", meta.store_id)
     }
@@ -600,6 +616,96 @@ impl Store {
         })
     }
 
+    // --- pending sign-ins ------------------------------------------------------------------------
+
+    /// Keeps a started sign-in so another process, or this one after a restart, can finish it.
+    /// Expired ones are dropped on the way.
+    pub fn save_pending(
+        &self,
+        pending: &PendingAuthorization,
+        app: &str,
+        account: &str,
+    ) -> Result<(), Error> {
+        self.update(|meta, store| {
+            store.prune_pending(meta)?;
+            let state = pending.state.as_str().to_owned();
+            if let Some(verifier) = &pending.verifier {
+                store.set_secret(
+                    meta,
+                    "pending",
+                    &state,
+                    SecretKind::PkceVerifier,
+                    verifier.secret(),
+                )?;
+            }
+            let mut authorization = pending.clone();
+            authorization.verifier = None;
+            meta.pending
+                .retain(|p| p.authorization.state.as_str() != state);
+            meta.pending.push(PendingRecord {
+                authorization,
+                app: app.into(),
+                account: account.into(),
+            });
+            Ok(())
+        })
+    }
+
+    /// The unexpired pending sign-in with this `state`, verifier restored from the keyring.
+    /// Compares states in constant time.
+    pub fn find_pending(&self, state: &str) -> Result<Option<PendingRecord>, Error> {
+        let meta = self.load()?;
+        let now = now_unix();
+        let Some(mut record) = meta
+            .pending
+            .iter()
+            .find(|p| p.authorization.state.matches(state) && !p.authorization.is_expired_at(now))
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        if let Some(v) = self.get_secret(&meta, "pending", state, SecretKind::PkceVerifier)? {
+            record.authorization.verifier = Some(crate::secret::PkceVerifier::new(v));
+        }
+        Ok(Some(record))
+    }
+
+    /// All unexpired pending sign-ins (without verifiers), newest last.
+    pub fn list_pending(&self) -> Result<Vec<PendingRecord>, Error> {
+        let now = now_unix();
+        Ok(self
+            .load()?
+            .pending
+            .into_iter()
+            .filter(|p| !p.authorization.is_expired_at(now))
+            .collect())
+    }
+
+    /// Forgets a pending sign-in (finished, cancelled or refused) and its verifier.
+    pub fn remove_pending(&self, state: &str) -> Result<(), Error> {
+        self.update(|meta, store| {
+            store.delete_secret(meta, "pending", state, SecretKind::PkceVerifier)?;
+            meta.pending
+                .retain(|p| p.authorization.state.as_str() != state);
+            store.prune_pending(meta)
+        })
+    }
+
+    fn prune_pending(&self, meta: &mut Metadata) -> Result<(), Error> {
+        let now = now_unix();
+        let expired: Vec<String> = meta
+            .pending
+            .iter()
+            .filter(|p| p.authorization.is_expired_at(now))
+            .map(|p| p.authorization.state.as_str().to_owned())
+            .collect();
+        for state in &expired {
+            self.delete_secret(meta, "pending", state, SecretKind::PkceVerifier)?;
+        }
+        meta.pending.retain(|p| !p.authorization.is_expired_at(now));
+        Ok(())
+    }
+
     /// Removes an account and its secrets entirely.
     pub fn remove_account(&self, name: &str) -> Result<(), Error> {
         self.update(|meta, store| {
@@ -748,6 +854,40 @@ mod tests {
             store.resolve_account(Some("three")).unwrap_err().kind(),
             "unknown_account"
         );
+    }
+
+    #[test]
+    fn pending_sign_ins_survive_a_restart_with_the_verifier_in_the_keyring() {
+        let secrets = Arc::new(MemorySecrets::default());
+        let home = temp_home();
+        let store = Store::open(home.clone(), secrets.clone()).unwrap();
+        let cfg = ClientConfig::new(Provider::fitbit(), "sandbox-client", AppType::Client);
+        let pending = PendingAuthorization::start(
+            &cfg,
+            crate::authorize::AuthorizeOptions::code(vec!["sleep".into()], "fitauth://callback"),
+        )
+        .unwrap();
+        store.save_pending(&pending, "demo", "me").unwrap();
+        let file = fs::read_to_string(store.metadata_path()).unwrap();
+        assert!(
+            !file.contains(pending.verifier.as_ref().unwrap().secret()),
+            "verifier kept out of the file"
+        );
+
+        let reopened = Store::open(home, secrets).unwrap();
+        let found = reopened
+            .find_pending(pending.state.as_str())
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.authorization.verifier, pending.verifier);
+        assert_eq!(found.account, "me");
+        assert!(reopened.find_pending("other-state").unwrap().is_none());
+        reopened.remove_pending(pending.state.as_str()).unwrap();
+        assert!(reopened
+            .find_pending(pending.state.as_str())
+            .unwrap()
+            .is_none());
+        assert!(reopened.list_pending().unwrap().is_empty());
     }
 
     #[test]
