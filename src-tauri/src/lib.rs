@@ -1,0 +1,114 @@
+//! Fitauth's desktop shell: thin Tauri commands over `fitauth-core`, one module per domain.
+//!
+//! | module | what |
+//! |---|---|
+//! | `connect` | start a sign-in, receive the redirect (loopback, deep link, paste), cancel |
+//! | `deeplink` | `fitauth://` delivery: on_open_url + get_current, scheme registration |
+//! | `accounts` | list, inspect, refresh, introspect, revoke, reveal |
+//! | `apps` | app registrations |
+//! | `sandbox` | the built-in offline provider |
+//! | `refresh` | the background refresh timer |
+//! | `overview` | what the UI loads first |
+//! | `logfile` | the log file in the app's data directory |
+//! | `state`, `error`, `events` | managed state, errors as `ErrorReport`, event names |
+
+pub mod accounts;
+pub mod apps;
+pub mod connect;
+mod deeplink;
+pub mod error;
+pub mod events;
+mod logfile;
+pub mod overview;
+mod refresh;
+pub mod sandbox;
+pub mod state;
+
+use tauri::{AppHandle, Builder, Manager, Runtime};
+
+pub use state::{Browser, Config, Desktop};
+
+/// The plugins and commands shared by the real app and the tests (which use the mock runtime).
+pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder
+        // The browser is opened from Rust; the webview gets no opener permission, and links in
+        // the page are not intercepted.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
+        .invoke_handler(tauri::generate_handler![
+            overview::app_overview,
+            connect::scope_catalog,
+            connect::start_connect,
+            connect::cancel_connect,
+            connect::paste_redirect,
+            accounts::list_accounts,
+            accounts::inspect_account,
+            accounts::refresh_account,
+            accounts::introspect_account,
+            accounts::revoke_account,
+            accounts::remove_account,
+            accounts::reveal_secret,
+            apps::list_apps,
+            apps::save_app,
+            apps::remove_app,
+            sandbox::start_sandbox,
+        ])
+}
+
+/// Opens the store and puts the managed state in place; starts the refresh timer.
+pub fn init_state<R: Runtime>(
+    app: &AppHandle<R>,
+    config: Config,
+) -> Result<(), fitauth_core::Error> {
+    let background = config.background_refresh;
+    app.manage(Desktop::open(config)?);
+    if background {
+        refresh::spawn(app.clone());
+    }
+    Ok(())
+}
+
+/// The desktop app.
+pub fn run() {
+    let mut builder = tauri::Builder::default();
+    #[cfg(desktop)]
+    {
+        // First plugin: a second copy started by a fitauth:// link hands its arguments to this
+        // one and exits; with the `deep-link` feature the link is emitted here as a deep link.
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }));
+    }
+    builder = builder.plugin(tauri_plugin_deep_link::init());
+    app_builder(builder)
+        .setup(|app| {
+            let log_file = app
+                .path()
+                .app_data_dir()
+                .ok()
+                .and_then(|dir| logfile::init(&dir));
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                "Fitauth desktop starting"
+            );
+            let config = Config {
+                home: None,
+                browser: Browser::from_env(),
+                scheme_redirects: deeplink::scheme_redirects(app),
+                background_refresh: true,
+            };
+            init_state(app.handle(), config)?;
+            *state::lock(&app.state::<Desktop>().log_file) = log_file;
+            deeplink::listen(app);
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running the Fitauth desktop app");
+}

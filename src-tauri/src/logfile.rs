@@ -1,0 +1,39 @@
+//! The app's log file, in its data directory: one line per step of a sign-in or token operation
+//! (link received, state checked, exchange, refresh, introspect, revoke). Secrets are never
+//! logged: the core keeps them in redacting newtypes, and this crate logs names and kinds only.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tracing_subscriber::fmt::writer::MakeWriterExt;
+use tracing_subscriber::EnvFilter;
+
+pub const FILE_NAME: &str = "fitauth-desktop.log";
+
+/// Sends `tracing` to `<dir>/fitauth-desktop.log` (and stderr). `FITAUTH_LOG` sets the filter.
+/// Returns the file's path, or `None` when it could not be opened (the app runs on regardless).
+pub fn init(dir: &Path) -> Option<PathBuf> {
+    let path = dir.join(FILE_NAME);
+    let file = std::fs::create_dir_all(dir)
+        .and_then(|_| OpenOptions::new().create(true).append(true).open(&path));
+    let filter = EnvFilter::try_from_env("FITAUTH_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("warn,fitauth_desktop=info,fitauth_core=info,fitauth_sandbox=warn")
+    });
+    match file {
+        Ok(file) => {
+            let writer = Mutex::new(file).and(std::io::stderr);
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(writer)
+                .try_init();
+            Some(path)
+        }
+        Err(e) => {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+            tracing::warn!(error = %e, "could not open the log file {}", path.display());
+            None
+        }
+    }
+}

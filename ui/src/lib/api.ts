@@ -1,0 +1,264 @@
+// The only door to Rust. Every type mirrors a serde type in src-tauri; nothing here is secret
+// except the value `revealSecret` returns on an explicit Reveal/Copy, which is never stored.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+
+export type ProviderKind = 'fitbit' | 'google-health';
+export type Choice = 'google-health' | 'fitbit' | 'sandbox';
+export type AppType = 'server' | 'client' | 'personal';
+export type RedirectMode = 'loopback' | 'scheme';
+export type AccountState = 'active' | 'expired' | 'reconnect_needed' | 'revoked';
+
+/** What every failure looks like: a sentence and a next step. */
+export interface ErrorReport {
+  kind: string;
+  message: string;
+  hint: string;
+  detail: string | null;
+}
+
+export interface ScopeInfo {
+  provider: ProviderKind;
+  scope: string;
+  label: string;
+  description: string;
+}
+
+export interface ScopeRow {
+  scope: string;
+  label: string;
+  description: string;
+  requested: boolean;
+  granted: boolean;
+}
+
+export interface AccountView {
+  name: string;
+  app: string;
+  provider: ProviderKind;
+  user_id: string | null;
+  display_name: string | null;
+  label: string;
+  state: AccountState;
+  token_type: string;
+  issued_at: number;
+  expires_at: number | null;
+  refresh_token_expires_at: number | null;
+  has_refresh_token: boolean;
+  updated_at: number;
+  scopes: ScopeRow[];
+  scopes_denied: string[];
+}
+
+export interface EndpointsView {
+  authorize: string;
+  token: string;
+  introspect: string | null;
+  tokeninfo: string | null;
+  revoke: string;
+  identity: string;
+}
+
+export interface AppView {
+  name: string;
+  provider: ProviderKind;
+  client_id: string;
+  app_type: AppType;
+  redirect: RedirectMode;
+  base_url: string | null;
+  has_client_secret: boolean;
+  is_sandbox: boolean;
+  redirect_uris: string[];
+  redirect_note: string;
+  endpoints: EndpointsView | null;
+}
+
+export interface AppInput {
+  name: string;
+  provider: ProviderKind;
+  client_id: string;
+  app_type: AppType;
+  redirect: RedirectMode;
+  base_url: string | null;
+  client_secret: string | null;
+}
+
+export interface Waiting {
+  app: string;
+  account: string;
+  provider: ProviderKind;
+  redirect: RedirectMode;
+  redirect_uri: string;
+  started_at: number;
+  expires_at: number;
+}
+
+export interface ConnectedView {
+  account: AccountView;
+  label: string;
+}
+
+export interface Overview {
+  accounts: AccountView[];
+  apps: AppView[];
+  waiting: Waiting | null;
+  sandbox_url: string | null;
+  secrets_location: string;
+  keyring_error: ErrorReport | null;
+  data_dir: string;
+  log_file: string | null;
+  scheme_redirects: boolean;
+}
+
+export interface ScopeGrant {
+  scope: string;
+  permission: string | null;
+}
+
+export interface RateLimit {
+  limit: number | null;
+  remaining: number | null;
+  reset_at: number | null;
+}
+
+export interface Introspection {
+  active: boolean;
+  source: string;
+  scopes: ScopeGrant[];
+  client_id: string | null;
+  user_id: string | null;
+  token_type: string | null;
+  expires_at: number | null;
+  issued_at: number | null;
+  access_type: string | null;
+  email: string | null;
+  rate_limit: RateLimit | null;
+}
+
+export interface DecodedJwt {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  verification: string;
+  fitbit_scopes: ScopeGrant[];
+  expires_at: number | null;
+  issued_at: number | null;
+}
+
+export interface HttpExchange {
+  id: number;
+  operation: string;
+  started_at_ms: number;
+  duration_ms: number;
+  method: string;
+  url: string;
+  request_headers: [string, string][];
+  request_body: string;
+  status: number | null;
+  response_headers: [string, string][];
+  response_body: string;
+  rate_limit: RateLimit | null;
+  transport_error: string | null;
+}
+
+export interface MaskedToken {
+  masked: string;
+  length: number;
+}
+
+export interface AccountDetail {
+  account: AccountView;
+  app: AppView | null;
+  access_token: MaskedToken | null;
+  refresh_token: MaskedToken | null;
+  secrets_error: ErrorReport | null;
+  jwt: DecodedJwt | null;
+  jwt_note: string | null;
+  introspection: Introspection | null;
+  rate_limit: RateLimit | null;
+  exchanges: HttpExchange[];
+  secrets_location: string;
+  metadata_path: string;
+}
+
+export interface SandboxView {
+  base_url: string;
+  app: AppView;
+}
+
+export type Which = 'access_token' | 'refresh_token';
+
+/** Turns whatever a rejected invoke carries into a sentence and a next step. */
+export function asReport(e: unknown): ErrorReport {
+  if (e && typeof e === 'object' && 'message' in e && 'hint' in e) {
+    const r = e as ErrorReport;
+    return { kind: r.kind ?? 'error', message: r.message, hint: r.hint, detail: r.detail ?? null };
+  }
+  return {
+    kind: 'internal',
+    message: 'Something went wrong inside Fitauth.',
+    hint: 'Try again; if it keeps happening, the log file has the details.',
+    detail: typeof e === 'string' ? e : null,
+  };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asReport(e);
+  }
+}
+
+export const api = {
+  overview: () => call<Overview>('app_overview'),
+  scopeCatalog: (provider: ProviderKind) => call<ScopeInfo[]>('scope_catalog', { provider }),
+  startConnect: (choice: Choice, scopes: string[], app?: string) =>
+    call<Waiting>('start_connect', { request: { choice, scopes, app: app ?? null } }),
+  cancelConnect: () => call<void>('cancel_connect'),
+  pasteRedirect: (address: string) => call<ConnectedView>('paste_redirect', { address }),
+  listAccounts: () => call<AccountView[]>('list_accounts'),
+  inspectAccount: (name: string) => call<AccountDetail>('inspect_account', { name }),
+  refreshAccount: (name: string) => call<AccountDetail>('refresh_account', { name }),
+  introspectAccount: (name: string) => call<Introspection>('introspect_account', { name }),
+  revokeAccount: (name: string) => call<AccountView>('revoke_account', { name }),
+  removeAccount: (name: string) => call<void>('remove_account', { name }),
+  revealSecret: (name: string, which: Which) => call<string>('reveal_secret', { name, which }),
+  listApps: () => call<AppView[]>('list_apps'),
+  saveApp: (input: AppInput) => call<AppView>('save_app', { input }),
+  removeApp: (name: string) => call<void>('remove_app', { name }),
+  startSandbox: () => call<SandboxView>('start_sandbox'),
+};
+
+export const EVENTS = {
+  connectFinished: 'connect-finished',
+  connectFailed: 'connect-failed',
+  linkRefused: 'link-refused',
+  accountsChanged: 'accounts-changed',
+  appsChanged: 'apps-changed',
+} as const;
+
+export function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  return listen<T>(event, (e) => handler(e.payload));
+}
+
+/** Copies text to the clipboard (never kept anywhere else). */
+export async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return;
+    } catch {
+      // fall through to the selection-based copy
+    }
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.className = 'offscreen';
+  document.body.appendChild(area);
+  area.select();
+  const ok = document.execCommand?.('copy');
+  area.value = '';
+  area.remove();
+  if (!ok) throw new Error('copy failed');
+}

@@ -1,0 +1,131 @@
+import { describe, expect, test, vi } from 'vitest';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { mockIPC } from '@tauri-apps/api/mocks';
+import Inspect from './Inspect.svelte';
+import { account, detail, NOW } from '../test/fixtures';
+import { clock } from '../lib/time';
+
+type Calls = { cmd: string; args: Record<string, unknown> }[];
+
+function backend(over: Record<string, (args: Record<string, unknown>) => unknown> = {}): Calls {
+  const calls: Calls = [];
+  mockIPC(
+    (cmd, args) => {
+      const a = (args ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args: a });
+      if (over[cmd]) return over[cmd](a);
+      switch (cmd) {
+        case 'inspect_account':
+          return detail();
+        case 'reveal_secret':
+          return a.which === 'access_token' ? 'the-real-access-token-value' : 'the-real-refresh-token';
+        case 'introspect_account':
+          return {
+            active: true,
+            source: 'introspect',
+            scopes: [{ scope: 'activity', permission: 'READ_WRITE' }],
+            client_id: 'sandbox-client',
+            user_id: 'SBX123',
+            token_type: 'access_token',
+            expires_at: NOW + 3600,
+            issued_at: NOW - 60,
+            access_type: null,
+            email: null,
+            rate_limit: null,
+          };
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
+
+function renderInspect(accounts = [account()]) {
+  render(Inspect, { accounts, selected: null, visible: true, onchanged: vi.fn(), ongoto: vi.fn() });
+}
+
+describe('Inspect', () => {
+  test('an account: status, countdown with the absolute time, masked tokens, decoded JWT, scopes', async () => {
+    backend();
+    renderInspect();
+    expect(await screen.findByRole('heading', { name: 'Sam Sandbox' })).toBeInTheDocument();
+    const pills = screen.getAllByTestId('status-pill');
+    expect(pills.every((p) => p.textContent === 'Active')).toBe(true);
+    const expires = NOW + 7 * 3600 + 12 * 60 + 30;
+    expect(screen.getByTestId('countdown')).toHaveTextContent(`Expires in 7h 12m (${clock(expires)})`);
+    expect(screen.getByRole('meter', { name: 'Access token lifetime left' })).toBeInTheDocument();
+    expect(screen.getByTestId('secret-access_token')).toHaveTextContent('eyJh…Xk9Q');
+    expect(screen.getByText('decoded, not verified')).toBeInTheDocument();
+    expect(screen.getByTestId('jwt-claims')).toHaveTextContent('"sub": "SBX123"');
+    const table = screen.getByRole('table');
+    expect(within(table).getByText('denied')).toBeInTheDocument();
+    expect(screen.getByText(/Not granted: sleep/)).toBeInTheDocument();
+    expect(screen.getByText('Secret Service (GNOME Keyring)', { selector: 'dd' })).toBeInTheDocument();
+    expect(screen.getByTestId('rate-limit')).toHaveTextContent('148 of 150');
+    expect(screen.getByText('http://127.0.0.1:40001/oauth2/token', { selector: 'dd' })).toBeInTheDocument();
+    // The redacted exchange log.
+    expect(screen.getByText(/POST http:\/\/127.0.0.1:40001\/oauth2\/token/)).toBeInTheDocument();
+    expect(document.body.textContent).not.toContain('the-real-access-token-value');
+  });
+
+  test('Reveal asks Rust for the token, Hide forgets it', async () => {
+    const calls = backend();
+    renderInspect();
+    const field = await screen.findByTestId('secret-access_token');
+    const reveal = screen.getAllByRole('button', { name: 'Reveal' })[0];
+    await userEvent.click(reveal);
+    await waitFor(() => expect(field).toHaveTextContent('the-real-access-token-value'));
+    expect(calls.find((c) => c.cmd === 'reveal_secret')?.args).toEqual({ name: 'sandbox', which: 'access_token' });
+    await userEvent.click(screen.getByRole('button', { name: 'Hide' }));
+    expect(field).toHaveTextContent('eyJh…Xk9Q');
+    expect(JSON.stringify(localStorage)).not.toContain('the-real');
+    expect(JSON.stringify(sessionStorage)).not.toContain('the-real');
+  });
+
+  test('Introspect shows the verdict; Refresh and Revoke show progress and results', async () => {
+    let release: (v: unknown) => void = () => {};
+    const calls = backend({
+      refresh_account: () => new Promise((r) => (release = r)),
+      revoke_account: () => account({ state: 'revoked' }),
+    });
+    renderInspect();
+    await screen.findByRole('heading', { name: 'Sam Sandbox' });
+    await userEvent.click(screen.getByRole('button', { name: 'Introspect' }));
+    expect(await screen.findByTestId('verdict')).toHaveTextContent('Active');
+    expect(screen.getByText('activity=READ_WRITE')).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(await screen.findByRole('button', { name: 'Refreshing…' })).toBeDisabled();
+    release(detail());
+    expect(await screen.findByText('New tokens received and saved.')).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('button', { name: 'Revoke' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Yes, revoke' }));
+    expect(await screen.findByText(/Access revoked at the provider/)).toBeInTheDocument();
+    expect(calls.filter((c) => c.cmd === 'revoke_account')).toHaveLength(1);
+  });
+
+  test('a failed refresh is explained', async () => {
+    backend({
+      refresh_account: () => {
+        throw {
+          kind: 'reconnect_needed',
+          message: 'The account "sandbox" must be reconnected: the provider no longer accepts its sign-in.',
+          hint: 'Reconnect the account.',
+          detail: null,
+        };
+      },
+    });
+    renderInspect();
+    await screen.findByRole('heading', { name: 'Sam Sandbox' });
+    await userEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('must be reconnected');
+  });
+
+  test('no accounts yet', async () => {
+    backend();
+    renderInspect([]);
+    expect(screen.getByText('No account is connected yet.')).toBeInTheDocument();
+  });
+});
