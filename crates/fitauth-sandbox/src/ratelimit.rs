@@ -1,0 +1,50 @@
+//! Fitbit's hourly rate limit per user and app, with its `Fitbit-Rate-Limit-*` headers.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::state::Inner;
+
+/// Fitbit's 429 body (`fieldName: n/a`), without headers.
+pub fn too_many_requests() -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "errorType": "system", "fieldName": "n/a", "message": "Too Many Requests" }],
+        "success": false
+    });
+    (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response()
+}
+
+/// Counts one request for (user, client); returns the headers to send and whether it is over
+/// the limit.
+pub fn count(inner: &mut Inner, user: &str, client: &str) -> (HeaderMap, bool) {
+    let now = inner.now();
+    let hour = now - now.rem_euclid(3600);
+    let limit = inner.settings.rate_limit;
+    let bucket = inner
+        .buckets
+        .entry((user.to_owned(), client.to_owned()))
+        .or_default();
+    if bucket.hour != hour {
+        bucket.hour = hour;
+        bucket.count = 0;
+    }
+    let over = bucket.count >= limit;
+    if !over {
+        bucket.count += 1;
+    }
+    let remaining = limit.saturating_sub(bucket.count);
+    let reset = hour + 3600 - now;
+    let mut headers = HeaderMap::new();
+    let mut put = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    };
+    put("fitbit-rate-limit-limit", limit.to_string());
+    put("fitbit-rate-limit-remaining", remaining.to_string());
+    put("fitbit-rate-limit-reset", reset.to_string());
+    if over {
+        put("retry-after", reset.to_string());
+    }
+    (headers, over)
+}
