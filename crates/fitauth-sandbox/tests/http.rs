@@ -1,0 +1,351 @@
+//! The sandbox on its own, over real HTTP with a plain client (no fitauth-core): the consent page,
+//! the error pages, the redirect shapes, the control API and the faults.
+
+use base64::Engine;
+use fitauth_sandbox::{FaultKind, FaultSpec, Sandbox, SandboxConfig, SettingsPatch};
+use serde_json::Value;
+use sha2::Digest;
+
+async fn start(auto_approve: bool) -> (Sandbox, reqwest::Client) {
+    let sandbox = Sandbox::start(SandboxConfig {
+        auto_approve,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    (sandbox, client)
+}
+
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn challenge() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(VERIFIER.as_bytes()))
+}
+
+fn fitbit_authorize(base: &str, extra: &str) -> String {
+    format!(
+        "{base}/oauth2/authorize?client_id=sandbox-client&response_type=code&scope=activity+sleep+profile\
+         &redirect_uri=fitauth%3A%2F%2Fcallback&state=st8&code_challenge={}&code_challenge_method=S256{extra}",
+        challenge()
+    )
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).unwrap();
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn consent_page_has_the_form_a_person_fills_in() {
+    let (sandbox, http) = start(false).await;
+    let resp = http
+        .get(fitbit_authorize(sandbox.base_url(), ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = resp.text().await.unwrap();
+    for needle in [
+        "action=\"/oauth2/authorize/decision\"",
+        "name=\"request_id\"",
+        "<select name=\"user\"",
+        "value=\"SBX123\" selected",
+        "name=\"scope\" value=\"activity\" id=\"scope-activity\" checked",
+        "id=\"allow\"",
+        "id=\"deny\"",
+        "Sandbox Client App",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+}
+
+#[tokio::test]
+async fn partial_consent_redirects_with_a_code_and_the_fitbit_marker() {
+    let (sandbox, http) = start(false).await;
+    let html = http
+        .get(fitbit_authorize(sandbox.base_url(), ""))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rid_at =
+        html.find("name=\"request_id\" value=\"").unwrap() + "name=\"request_id\" value=\"".len();
+    let rid = &html[rid_at..rid_at + html[rid_at..].find('"').unwrap()];
+    let resp = http
+        .post(format!("{}/oauth2/authorize/decision", sandbox.base_url()))
+        .form(&[
+            ("request_id", rid),
+            ("user", "SBX123"),
+            ("decision", "allow"),
+            ("scope", "sleep"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let loc = location(&resp);
+    assert!(
+        loc.starts_with("fitauth://callback?code=") && loc.ends_with("&state=st8#_=_"),
+        "{loc}"
+    );
+
+    let code = query_param(&loc, "code").unwrap();
+    let token: Value = http
+        .post(format!("{}/oauth2/token", sandbox.base_url()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "sandbox-client"),
+            ("code", code.as_str()),
+            ("redirect_uri", "fitauth://callback"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["scope"], "sleep");
+    assert_eq!(token["user_id"], "SBX123");
+    assert_eq!(token["expires_in"], 28800);
+    // The request_id is single-use.
+    let again = http
+        .post(format!("{}/oauth2/authorize/decision", sandbox.base_url()))
+        .form(&[
+            ("request_id", rid),
+            ("decision", "allow"),
+            ("scope", "sleep"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+}
+
+#[tokio::test]
+async fn invalid_authorize_requests_get_an_error_page_never_a_redirect() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let cases = [
+        (format!("{base}/oauth2/authorize?response_type=code&scope=sleep&redirect_uri=fitauth://callback"), "Missing parameters: client_id"),
+        (fitbit_authorize(base, "").replace("fitauth%3A%2F%2Fcallback", "https%3A%2F%2Fevil.example%2F"), "Invalid redirect_uri parameter value"),
+        (fitbit_authorize(base, "").replace("scope=activity", "scope=irn"), "invalid_scope"),
+        (fitbit_authorize(base, "").replace(&challenge(), "short"), "length must be between 43 and 128"),
+        (fitbit_authorize(base, "").replace("S256", "S512"), "Unsupported code_challenge_method"),
+        (fitbit_authorize(base, "").replace("response_type=code", "response_type=id_token"), "Invalid response_type"),
+        (
+            fitbit_authorize(base, "").replace("client_id=sandbox-client", "client_id=sandbox-server").replace("response_type=code", "response_type=token"),
+            "not authorized to request an access token using this method",
+        ),
+        (
+            format!("{base}/o/oauth2/v2/auth?client_id=sandbox-google&response_type=code&scope=openid&redirect_uri=fitauth%3A%2F%2Fcallback"),
+            "Custom URI scheme is not enabled",
+        ),
+    ];
+    for (url, message) in cases {
+        let resp = http.get(&url).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{url}");
+        assert!(resp.headers().get("location").is_none());
+        let html = resp.text().await.unwrap();
+        assert!(html.contains(message), "{message} not in page for {url}");
+    }
+}
+
+#[tokio::test]
+async fn implicit_grant_and_google_redirect_shapes() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let implicit = format!(
+        "{base}/oauth2/authorize?client_id=sandbox-client&response_type=token&scope=weight&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=s&expires_in=604800"
+    );
+    let loc = location(&http.get(&implicit).send().await.unwrap());
+    let (_, fragment) = loc.split_once('#').unwrap();
+    assert!(fragment.starts_with("_=_access_token="), "{fragment}");
+    assert!(
+        fragment.contains("expires_in=604800")
+            && fragment.contains("user_id=SBX123")
+            && fragment.contains("state=s")
+    );
+
+    let google = format!(
+        "{base}/o/oauth2/v2/auth?client_id=sandbox-google&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F\
+         &scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fgooglehealth.sleep.readonly&state=g&code_challenge={}&code_challenge_method=S256",
+        challenge()
+    );
+    let loc = location(&http.get(&google).send().await.unwrap());
+    assert!(!loc.contains('#'), "no #_=_ from Google: {loc}");
+    assert_eq!(
+        query_param(&loc, "scope").unwrap(),
+        "https://www.googleapis.com/auth/googlehealth.sleep.readonly"
+    );
+    let code = query_param(&loc, "code").unwrap();
+    let no_secret = http
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "sandbox-google"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_secret.status(), 400);
+    assert_eq!(
+        no_secret.json::<Value>().await.unwrap()["error_description"],
+        "client_secret is missing."
+    );
+}
+
+#[tokio::test]
+async fn control_api_records_requests_and_applies_faults() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let health: Value = http
+        .get(format!("{base}/_sandbox/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["ok"], true);
+
+    http.post(format!("{base}/_sandbox/faults"))
+        .json(&serde_json::json!({ "kind": "html", "path": "/oauth2/token", "times": 1 }))
+        .send()
+        .await
+        .unwrap();
+    let faulted = http
+        .post(format!("{base}/oauth2/token"))
+        .form(&[("grant_type", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faulted.status(), 200);
+    assert!(faulted.text().await.unwrap().starts_with("<!DOCTYPE html>"));
+    let after = http
+        .post(format!("{base}/oauth2/token"))
+        .form(&[("grant_type", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        401,
+        "the fault was used up; the real endpoint answers (no client)"
+    );
+
+    let control = sandbox.control();
+    control.set_fault(FaultSpec {
+        kind: FaultKind::Gone,
+        path: None,
+        times: Some(1),
+        delay_ms: None,
+        status: None,
+    });
+    assert_eq!(
+        http.get(format!("{base}/1/user/-/profile.json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
+    let settings = control.update_settings(SettingsPatch {
+        rate_limit: Some(3),
+        ..Default::default()
+    });
+    assert_eq!(settings.rate_limit, 3);
+
+    let recorded: Vec<Value> = http
+        .get(format!("{base}/_sandbox/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths: Vec<_> = recorded
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap(), r["status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("/oauth2/token", 200),
+            ("/oauth2/token", 401),
+            ("/1/user/-/profile.json", 410)
+        ]
+    );
+    assert_eq!(recorded[0]["form"]["grant_type"][0], "refresh_token");
+    assert_eq!(control.requests().len(), 3);
+    http.delete(format!("{base}/_sandbox/requests"))
+        .send()
+        .await
+        .unwrap();
+    assert!(control.requests().is_empty());
+}
+
+#[tokio::test]
+async fn access_tokens_are_hs256_jwts_with_fitbit_scope_codes() {
+    let (sandbox, http) = start(true).await;
+    let loc = location(
+        &http
+            .get(fitbit_authorize(sandbox.base_url(), ""))
+            .send()
+            .await
+            .unwrap(),
+    );
+    let code = query_param(&loc, "code").unwrap();
+    let token: Value = http
+        .post(format!("{}/oauth2/token", sandbox.base_url()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "sandbox-client"),
+            ("code", code.as_str()),
+            ("redirect_uri", "fitauth://callback"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parts: Vec<&str> = token["access_token"].as_str().unwrap().split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let decode = |p: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(decode(parts[0])["alg"], "HS256");
+    let claims = decode(parts[1]);
+    assert_eq!(claims["iss"], "Fitbit");
+    assert_eq!(claims["scopes"], "wact wsle wpro");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        28800
+    );
+}
