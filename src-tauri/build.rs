@@ -21,7 +21,24 @@ const COMMANDS: &[&str] = &[
     "start_sandbox",
 ];
 
+/// `generate_context!` embeds `../ui/dist`, which `npm run build` (scripts/run, scripts/test)
+/// creates. So that `cargo build --workspace` works on a fresh checkout without Node, a missing
+/// dist gets a placeholder page that says how to build the real UI.
+fn ensure_frontend_dist() {
+    let dist = std::path::Path::new("../ui/dist");
+    if !dist.join("index.html").exists() {
+        let _ = std::fs::create_dir_all(dist);
+        let _ = std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Fitauth</title>\
+             <p>The Fitauth UI has not been built. Run <code>scripts/run</code>, or \
+             <code>npm --prefix ui ci &amp;&amp; npm --prefix ui run build</code>, then rebuild.</p></html>\n",
+        );
+    }
+}
+
 fn main() {
+    ensure_frontend_dist();
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

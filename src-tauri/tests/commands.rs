@@ -1,0 +1,451 @@
+//! The desktop commands through Tauri's IPC on the mock runtime (no display), against a real
+//! in-process sandbox over loopback, a temporary FITAUTH_HOME and the real Secret Service
+//! (`scripts/test` runs this inside a private D-Bus session with an unlocked gnome-keyring).
+//!
+//! The consent page is driven by `tests/support/consenting-browser`, the same scripted browser
+//! the CLI tests use: it approves (or denies) on the sandbox's page and either follows a loopback
+//! redirect or writes a `fitauth://callback…` redirect to a file, which the test then hands to the
+//! app exactly as the OS would (`connect::handle_links`, what `on_open_url` / `get_current` call).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fitauth_desktop::{app_builder, connect, init_state, Browser, Config};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
+
+const BROWSER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/support/consenting-browser"
+);
+
+struct Harness {
+    app: App<MockRuntime>,
+    main: WebviewWindow<MockRuntime>,
+    home: PathBuf,
+    redirect_file: PathBuf,
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "fitauth-desktop-{name}-{}-{}-{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An app on the mock runtime with its own data directory and scripted browser.
+fn harness(name: &str, scheme_redirects: bool, consent: &str) -> Harness {
+    let home = temp_dir(name);
+    let redirect_file = home.join("redirect.txt");
+    let config = Config {
+        home: Some(home.join("data")),
+        browser: Browser::Program {
+            words: vec!["python3".into(), BROWSER.into()],
+            env: vec![
+                (
+                    "FITAUTH_TEST_REDIRECT_FILE".into(),
+                    redirect_file.display().to_string(),
+                ),
+                (
+                    "FITAUTH_TEST_BROWSER_LOG".into(),
+                    home.join("browser.log").display().to_string(),
+                ),
+                ("FITAUTH_TEST_CONSENT".into(), consent.into()),
+                ("FITAUTH_TEST_USER".into(), "SBX123".into()),
+            ],
+        },
+        scheme_redirects,
+        background_refresh: false,
+    };
+    let app = app_builder(mock_builder())
+        .build(mock_context(noop_assets()))
+        .expect("the app builds on the mock runtime");
+    // `setup` only runs inside `App::run`; the real app calls the same function from there.
+    init_state(app.handle(), config).expect("the store opens");
+    let main = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    Harness {
+        app,
+        main,
+        home,
+        redirect_file,
+    }
+}
+
+impl Harness {
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        invoke_on(&self.main, cmd, args)
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.invoke(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    /// Collects the payloads of one event.
+    fn events(&self, name: &str) -> mpsc::Receiver<Value> {
+        let (tx, rx) = mpsc::channel();
+        self.app.listen_any(name.to_owned(), move |e| {
+            let _ = tx.send(serde_json::from_str(e.payload()).unwrap_or(Value::Null));
+        });
+        rx
+    }
+
+    /// The fitauth:// address the scripted browser was sent to.
+    fn wait_for_redirect(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&self.redirect_file) {
+                if !text.is_empty() {
+                    let _ = std::fs::remove_file(&self.redirect_file);
+                    return text;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the browser never reached the redirect; its log: {:?}",
+                std::fs::read_to_string(self.home.join("browser.log"))
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn metadata(&self) -> String {
+        std::fs::read_to_string(self.home.join("data/fitauth.json")).unwrap_or_default()
+    }
+
+    fn deliver_link(&self, link: &str) {
+        connect::handle_links(self.app.handle(), vec![url::Url::parse(link).unwrap()]);
+    }
+}
+
+fn invoke_on(webview: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
+
+fn recv(rx: &mpsc::Receiver<Value>, what: &str) -> Value {
+    rx.recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no {what} event"))
+}
+
+fn start_sandbox_sign_in(h: &Harness, scopes: &[&str]) -> Value {
+    h.ok(
+        "start_connect",
+        json!({"request": {"choice": "sandbox", "scopes": scopes}}),
+    )
+}
+
+#[test]
+fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
+    let h = harness("deeplink", true, "allow");
+    let finished = h.events("connect-finished");
+    let refused = h.events("link-refused");
+
+    let waiting = start_sandbox_sign_in(&h, &["activity", "profile", "sleep"]);
+    assert_eq!(waiting["redirect"], "scheme");
+    assert_eq!(waiting["redirect_uri"], "fitauth://callback");
+    assert_eq!(waiting["account"], "sandbox");
+    // The pending sign-in is on disk (it survives a restart), its verifier is not.
+    let pending_file = h.metadata();
+    assert!(pending_file.contains("\"pending\"") && pending_file.contains("fitauth://callback"));
+    assert!(!pending_file.contains("code_verifier"));
+
+    let link = h.wait_for_redirect();
+    assert!(link.starts_with("fitauth://callback?"), "{link}");
+    // The same link twice (single-instance forward and get_current): handled once.
+    h.deliver_link(&link);
+    h.deliver_link(&link);
+    let done = recv(&finished, "connect-finished");
+    assert_eq!(done["label"], "Sam Sandbox");
+    assert_eq!(done["account"]["state"], "active");
+    assert!(
+        finished.recv_timeout(Duration::from_millis(700)).is_err(),
+        "a repeated link must not connect twice"
+    );
+    assert!(refused.try_recv().is_err(), "a repeat is not a refusal");
+
+    let accounts = h.ok("list_accounts", json!({}));
+    assert_eq!(accounts.as_array().unwrap().len(), 1);
+    let overview = h.ok("app_overview", json!({}));
+    assert!(overview["waiting"].is_null());
+    assert!(overview["secrets_location"]
+        .as_str()
+        .unwrap()
+        .starts_with("Secret Service"));
+
+    // Inspect: masked values, decoded claims, redacted exchanges, no raw secret anywhere.
+    let access = h
+        .ok(
+            "reveal_secret",
+            json!({"name": "sandbox", "which": "access_token"}),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = h
+        .ok(
+            "reveal_secret",
+            json!({"name": "sandbox", "which": "refresh_token"}),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(access.len() > 16 && refresh.len() > 16);
+    let detail = h.ok("inspect_account", json!({"name": "sandbox"}));
+    let detail_text = detail.to_string();
+    assert!(!detail_text.contains(&access) && !detail_text.contains(&refresh));
+    assert_eq!(
+        detail["access_token"]["masked"],
+        format!("{}…{}", &access[..4], &access[access.len() - 4..])
+    );
+    let exchanges = detail["exchanges"].as_array().unwrap();
+    assert!(exchanges
+        .iter()
+        .any(|x| x["operation"] == "code_exchange" && x["status"] == 200));
+    assert!(detail_text.contains("[redacted]"));
+    assert!(detail["jwt"].is_object() || detail["jwt_note"].is_string());
+    assert_eq!(detail["app"]["client_id"], "sandbox-client");
+    let metadata = h.metadata();
+    assert!(!metadata.contains(&access) && !metadata.contains(&refresh));
+
+    // Refresh: a new pair, saved.
+    let refreshed = h.ok("refresh_account", json!({"name": "sandbox"}));
+    assert_eq!(refreshed["account"]["state"], "active");
+    let access2 = h
+        .ok(
+            "reveal_secret",
+            json!({"name": "sandbox", "which": "access_token"}),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(access, access2, "refresh must hand out a new access token");
+
+    // Introspect: the provider's verdict.
+    let verdict = h.ok("introspect_account", json!({"name": "sandbox"}));
+    assert_eq!(verdict["active"], true);
+    assert_eq!(verdict["source"], "introspect");
+
+    // Revoke: the grant ends at the provider, the local secrets go.
+    let revoked = h.ok("revoke_account", json!({"name": "sandbox"}));
+    assert_eq!(revoked["state"], "revoked");
+    let err = h
+        .invoke(
+            "reveal_secret",
+            json!({"name": "sandbox", "which": "access_token"}),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "secret_missing");
+    let err = h
+        .invoke("introspect_account", json!({"name": "sandbox"}))
+        .unwrap_err();
+    assert_eq!(err["kind"], "revoked");
+    assert!(err["message"].as_str().unwrap().contains("was revoked"));
+    assert!(err["hint"].as_str().unwrap().len() > 5);
+}
+
+#[test]
+fn a_link_whose_state_matches_nothing_is_refused_and_changes_nothing() {
+    let h = harness("refused", true, "allow");
+    let finished = h.events("connect-finished");
+    let refused = h.events("link-refused");
+    start_sandbox_sign_in(&h, &["profile"]);
+    let genuine = h.wait_for_redirect();
+    let before = h.metadata();
+
+    h.deliver_link("fitauth://callback?code=stolen-code&state=not-the-state-we-sent");
+    let report = recv(&refused, "link-refused");
+    assert_eq!(report["kind"], "state_mismatch");
+    assert!(report["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not belong"));
+    assert!(report["hint"]
+        .as_str()
+        .unwrap()
+        .starts_with("Nothing was changed"));
+    assert_eq!(h.metadata(), before, "a refused link changes nothing");
+    assert!(finished.try_recv().is_err());
+
+    // A pasted address with a foreign state is refused the same way, as a command error.
+    let err = h
+        .invoke(
+            "paste_redirect",
+            json!({"address": "fitauth://callback?code=x&state=someone-else"}),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "state_mismatch");
+    let err = h
+        .invoke("paste_redirect", json!({"address": "hello"}))
+        .unwrap_err();
+    assert_eq!(err["kind"], "malformed_redirect");
+
+    // The genuine one still works afterwards, here pasted by hand.
+    let view = h.ok("paste_redirect", json!({"address": genuine}));
+    assert_eq!(view["label"], "Sam Sandbox");
+    // Pasting it again is harmless and says so.
+    let err = h
+        .invoke("paste_redirect", json!({"address": genuine}))
+        .unwrap_err();
+    assert_eq!(err["kind"], "already_handled");
+}
+
+#[test]
+fn loopback_when_links_do_not_reach_the_app_and_denied_consent_is_explained() {
+    let h = harness("loopback", false, "allow");
+    let finished = h.events("connect-finished");
+    let waiting = start_sandbox_sign_in(&h, &["activity", "profile"]);
+    assert_eq!(waiting["redirect"], "loopback");
+    assert!(waiting["redirect_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    // The scripted browser follows the redirect to the app's loopback listener.
+    let done = recv(&finished, "connect-finished");
+    assert_eq!(done["label"], "Sam Sandbox");
+    let scopes = done["account"]["scopes"].as_array().unwrap();
+    assert!(scopes
+        .iter()
+        .any(|s| s["scope"] == "activity" && s["granted"] == true));
+
+    let denied = harness("denied", true, "deny");
+    let failed = denied.events("connect-failed");
+    start_sandbox_sign_in(&denied, &["profile"]);
+    denied.deliver_link(&denied.wait_for_redirect());
+    let report = recv(&failed, "connect-failed");
+    assert_eq!(report["kind"], "access_denied");
+    assert_eq!(
+        report["message"],
+        "You chose not to share access, so nothing was connected."
+    );
+    assert_eq!(
+        denied.ok("list_accounts", json!({})),
+        json!([]),
+        "nothing was connected"
+    );
+}
+
+#[test]
+fn cancel_forgets_the_pending_sign_in() {
+    let h = harness("cancel", true, "allow");
+    let refused = h.events("link-refused");
+    start_sandbox_sign_in(&h, &["profile"]);
+    let link = h.wait_for_redirect();
+    h.ok("cancel_connect", json!({}));
+    let meta: Value = serde_json::from_str(&h.metadata()).unwrap();
+    assert_eq!(meta["pending"], json!([]));
+    // The late redirect of the cancelled sign-in is refused.
+    h.deliver_link(&link);
+    assert_eq!(recv(&refused, "link-refused")["kind"], "state_mismatch");
+    assert!(h.ok("app_overview", json!({}))["waiting"].is_null());
+}
+
+#[test]
+fn app_registrations_keep_secrets_in_the_keyring() {
+    let h = harness("apps", true, "allow");
+    let err = h
+        .invoke(
+            "save_app",
+            json!({"input": {"name": "g", "provider": "google-health", "client_id": "1.apps.googleusercontent.com"}}),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "config");
+    assert!(err["message"].as_str().unwrap().contains("client secret"));
+
+    let saved = h.ok(
+        "save_app",
+        json!({"input": {"name": "g", "provider": "google-health", "client_id": "1.apps.googleusercontent.com",
+                          "client_secret": "very-secret-value"}}),
+    );
+    assert_eq!(saved["has_client_secret"], true);
+    assert_eq!(saved["redirect"], "loopback");
+    assert!(!saved.to_string().contains("very-secret-value"));
+    assert!(!h.metadata().contains("very-secret-value"));
+
+    // A Google sign-in through it goes to loopback and reaches the (sandboxed) Google endpoints.
+    let sandbox = h.ok("start_sandbox", json!({}));
+    let base = sandbox["base_url"].as_str().unwrap();
+    h.ok(
+        "save_app",
+        json!({"input": {"name": "g", "provider": "google-health", "client_id": "sandbox-google",
+                          "client_secret": "sandbox-google-secret", "base_url": base}}),
+    );
+    let apps = h.ok("list_apps", json!({}));
+    assert_eq!(apps.as_array().unwrap().len(), 2);
+    let catalog = h.ok("scope_catalog", json!({"provider": "google-health"}));
+    let scope = catalog[0]["scope"].as_str().unwrap().to_owned();
+    let finished = h.events("connect-finished");
+    let waiting = h.ok(
+        "start_connect",
+        json!({"request": {"choice": "google-health", "scopes": [scope]}}),
+    );
+    assert_eq!(waiting["redirect"], "loopback");
+    let done = recv(&finished, "connect-finished");
+    assert_eq!(done["account"]["provider"], "google-health");
+    let verdict = h.ok("introspect_account", json!({"name": "g"}));
+    assert_eq!(verdict["source"], "tokeninfo");
+    assert_eq!(verdict["active"], true);
+
+    let err = h.invoke("remove_app", json!({"name": "g"})).unwrap_err();
+    assert_eq!(err["kind"], "config", "an app in use is not removed");
+}
+
+#[test]
+fn only_the_main_window_may_call_commands_and_it_gets_no_opener() {
+    let app = app_builder(mock_builder())
+        .build(tauri::generate_context!())
+        .unwrap();
+    init_state(
+        app.handle(),
+        Config {
+            home: Some(temp_dir("acl")),
+            background_refresh: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let main = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    let other = WebviewWindowBuilder::new(&app, "other", Default::default())
+        .build()
+        .unwrap();
+    assert!(invoke_on(&main, "list_accounts", json!({})).is_ok());
+    let denied = invoke_on(&other, "list_accounts", json!({})).unwrap_err();
+    assert!(denied.to_string().contains("not allowed"), "{denied}");
+    let opener = invoke_on(
+        &main,
+        "plugin:opener|open_url",
+        json!({"url": "https://example.com"}),
+    )
+    .unwrap_err();
+    assert!(opener.to_string().contains("not allowed"), "{opener}");
+}
