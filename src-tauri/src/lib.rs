@@ -64,7 +64,24 @@ pub fn init_state<R: Runtime>(
     config: Config,
 ) -> Result<(), fitauth_core::Error> {
     let background = config.background_refresh;
-    app.manage(Desktop::open(config)?);
+    let desktop = Desktop::open(config)?;
+    // The sandbox keeps its state in memory: if it was used before, start a fresh one now, so
+    // its registration points at a live server (old sandbox accounts then say "reconnect").
+    let had_sandbox = desktop
+        .store()
+        .load()
+        .map(|m| m.apps.iter().any(|a| a.name == sandbox::SANDBOX_APP))
+        .unwrap_or(false);
+    app.manage(desktop);
+    if had_sandbox {
+        let handle = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let desktop = handle.state::<Desktop>();
+            if let Err(e) = sandbox::ensure(&desktop).await {
+                tracing::warn!(kind = e.kind(), "could not restart the built-in sandbox");
+            }
+        });
+    }
     if background {
         refresh::spawn(app.clone());
     }

@@ -50,6 +50,15 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// An app on the mock runtime with its own data directory and scripted browser.
 fn harness(name: &str, scheme_redirects: bool, consent: &str) -> Harness {
+    harness_with(name, scheme_redirects, consent, false)
+}
+
+fn harness_with(
+    name: &str,
+    scheme_redirects: bool,
+    consent: &str,
+    background_refresh: bool,
+) -> Harness {
     let home = temp_dir(name);
     let redirect_file = home.join("redirect.txt");
     let config = Config {
@@ -70,7 +79,7 @@ fn harness(name: &str, scheme_redirects: bool, consent: &str) -> Harness {
             ],
         },
         scheme_redirects,
-        background_refresh: false,
+        background_refresh,
     };
     let app = app_builder(mock_builder())
         .build(mock_context(noop_assets()))
@@ -448,4 +457,54 @@ fn only_the_main_window_may_call_commands_and_it_gets_no_opener() {
     )
     .unwrap_err();
     assert!(opener.to_string().contains("not allowed"), "{opener}");
+}
+
+/// POSTs JSON to the sandbox's control API (`/_sandbox/…`).
+fn sandbox_control(base: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn the_background_timer_refreshes_before_expiry_and_tells_the_ui() {
+    let h = harness_with("timer", true, "allow", true);
+    let sandbox = h.ok("start_sandbox", json!({}));
+    // Tokens that expire in 302 s: due for refresh (5 minutes before expiry) almost at once.
+    sandbox_control(
+        sandbox["base_url"].as_str().unwrap(),
+        "/_sandbox/settings",
+        r#"{"access_token_ttl_secs":302}"#,
+    );
+    let changed = h.events("accounts-changed");
+    let finished = h.events("connect-finished");
+    start_sandbox_sign_in(&h, &["profile"]);
+    h.deliver_link(&h.wait_for_redirect());
+    let connected = recv(&finished, "connect-finished");
+    let first_expiry = connected["account"]["expires_at"].as_i64().unwrap();
+    let before = h.ok(
+        "reveal_secret",
+        json!({"name": "sandbox", "which": "access_token"}),
+    );
+
+    let event = recv(&changed, "accounts-changed");
+    assert_eq!(event["account"], "sandbox");
+    assert!(event["error"].is_null(), "{event}");
+    let after = h.ok(
+        "reveal_secret",
+        json!({"name": "sandbox", "which": "access_token"}),
+    );
+    assert_ne!(before, after, "the timer refreshed the token");
+    let account = &h.ok("list_accounts", json!({}))[0];
+    assert!(account["expires_at"].as_i64().unwrap() >= first_expiry);
+    assert_eq!(account["state"], "active");
 }

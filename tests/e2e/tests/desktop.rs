@@ -128,6 +128,18 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
         Some("true")
     );
     wait_for(&client, "//label[contains(@class,'scope')]").await;
+    // The Connect view fits the default 960×720 window without scrolling.
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollHeight - window.innerHeight;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "Connect scrolls by {overflow}px"
+    );
     screenshot(&client, "connect.png").await;
 
     click(&client, &text_button("Select all")).await;
