@@ -173,7 +173,7 @@ pub async fn detail(desktop: &Desktop, name: &str) -> CommandResult<AccountDetai
         .await?;
     let (access, refresh, secrets_error) = match tokens {
         Ok((a, r)) => (a, r, None),
-        Err(e) => (None, None, Some(e.report())),
+        Err(e) => (None, None, Some(crate::error::desktop_report(&e))),
     };
     let (jwt, jwt_note) = match &access {
         Some(token) => match jwt::decode(token.secret()) {
@@ -278,7 +278,7 @@ pub async fn refresh_account<R: Runtime>(
         }
         Err(e) => {
             tracing::warn!(account = %name, kind = e.kind(), "refresh failed");
-            changed(&app, &name, Some(e.report()));
+            changed(&app, &name, Some(crate::error::desktop_report(&e)));
             Err(e.into())
         }
     }

@@ -286,7 +286,7 @@ fn announce<R: Runtime>(app: &AppHandle<R>, outcome: Result<ConnectedView, Error
         }
         Err(e) => {
             tracing::warn!(kind = e.kind(), "sign-in failed");
-            let _ = app.emit(events::CONNECT_FAILED, e.report());
+            let _ = app.emit(events::CONNECT_FAILED, crate::error::desktop_report(&e));
         }
     }
 }
@@ -447,7 +447,7 @@ pub fn handle_links<R: Runtime>(app: &AppHandle<R>, urls: Vec<url::Url>) {
                 Ok(Received::Connected(view)) => announce(&app, Ok(*view)),
                 Ok(Received::AlreadyHandled) => {}
                 Err(Refused::NotOurs(e)) => {
-                    let _ = app.emit(events::LINK_REFUSED, e.report());
+                    let _ = app.emit(events::LINK_REFUSED, crate::error::desktop_report(&e));
                 }
                 Err(Refused::Failed(e)) => announce(&app, Err(e)),
             }

@@ -25,15 +25,39 @@ impl CommandError {
     }
 }
 
+/// The core's next steps are written for the `fitauth` command (`fitauth login`, `--account`);
+/// in the app the same step is a button away.
+pub fn desktop_report(e: &Error) -> ErrorReport {
+    let mut report = e.report();
+    let hint = match e {
+        Error::ReconnectNeeded { .. } | Error::Revoked { .. } | Error::SecretMissing { .. } => {
+            Some("Reconnect the account from Connect.")
+        }
+        Error::NoAccounts => Some("Connect one from Connect."),
+        Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } => {
+            Some("Choose an account under Inspect.")
+        }
+        Error::UnknownApp { .. } => Some("See the registrations under Apps."),
+        _ => None,
+    };
+    if let Some(hint) = hint {
+        report.hint = hint.to_owned();
+    }
+    if let Error::AmbiguousAccount { names } = e {
+        report.message = format!("Several accounts are connected ({names}).");
+    }
+    report
+}
+
 impl From<Error> for CommandError {
     fn from(e: Error) -> Self {
-        CommandError(e.report())
+        CommandError(desktop_report(&e))
     }
 }
 
 impl From<&Error> for CommandError {
     fn from(e: &Error) -> Self {
-        CommandError(e.report())
+        CommandError(desktop_report(e))
     }
 }
 
@@ -65,5 +89,27 @@ mod tests {
             .unwrap()
             .starts_with("Nothing was changed"));
         assert!(json["detail"].is_null());
+    }
+
+    #[test]
+    fn next_steps_point_at_the_app_not_the_command_line() {
+        for e in [
+            Error::ReconnectNeeded {
+                account: "a".into(),
+            },
+            Error::Revoked {
+                account: "a".into(),
+            },
+            Error::NoAccounts,
+            Error::UnknownAccount { name: "a".into() },
+            Error::UnknownApp { name: "a".into() },
+            Error::AmbiguousAccount {
+                names: "a, b".into(),
+            },
+        ] {
+            let report = CommandError::from(e).0;
+            assert!(!report.hint.contains("fitauth"), "{}", report.hint);
+            assert!(!report.message.contains("--account"), "{}", report.message);
+        }
     }
 }

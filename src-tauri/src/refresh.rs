@@ -44,7 +44,11 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                     Err(e) => {
                         tracing::warn!(account = %outcome.account, kind = e.kind(), "background refresh failed");
                         failed |= e.is_transient();
-                        changed(&app, &outcome.account, Some(e.report()));
+                        changed(
+                            &app,
+                            &outcome.account,
+                            Some(crate::error::desktop_report(e)),
+                        );
                     }
                 }
             }

@@ -137,7 +137,10 @@ impl Desktop {
                     kind = e.kind(),
                     "no system keyring: secrets cannot be read or saved"
                 );
-                (Arc::new(NoKeyring(e.to_string())), Some(e.report()))
+                (
+                    Arc::new(NoKeyring(e.to_string())),
+                    Some(crate::error::desktop_report(&e)),
+                )
             }
         };
         let store = Store::open(home, secrets)?;
