@@ -135,7 +135,8 @@ impl SecretStore for OsKeyring {
         } else if cfg!(target_os = "windows") {
             "Windows Credential Manager".into()
         } else {
-            format!("Secret Service ({})", self.store.vendor())
+            // The store's vendor string names the Rust crate, which means nothing to people.
+            "Secret Service (the system keyring: GNOME Keyring or KWallet)".into()
         }
     }
 }
