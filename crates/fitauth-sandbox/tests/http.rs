@@ -39,6 +39,24 @@ fn fitbit_authorize(base: &str, extra: &str) -> String {
     )
 }
 
+/// Exchanges a `sandbox-client` code from a `fitauth://callback` authorization made with `VERIFIER`.
+async fn exchange(http: &reqwest::Client, base: &str, code: &str) -> Value {
+    http.post(format!("{base}/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "sandbox-client"),
+            ("code", code),
+            ("redirect_uri", "fitauth://callback"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn query_param(url: &str, name: &str) -> Option<String> {
     let parsed = url::Url::parse(url).unwrap();
     parsed
@@ -108,21 +126,7 @@ async fn partial_consent_redirects_with_a_code_and_the_fitbit_marker() {
     );
 
     let code = query_param(&loc, "code").unwrap();
-    let token: Value = http
-        .post(format!("{}/oauth2/token", sandbox.base_url()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "sandbox-client"),
-            ("code", code.as_str()),
-            ("redirect_uri", "fitauth://callback"),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = exchange(&http, sandbox.base_url(), &code).await;
     assert_eq!(token["scope"], "sleep");
     assert_eq!(token["user_id"], "SBX123");
     assert_eq!(token["expires_in"], 28800);
@@ -315,21 +319,7 @@ async fn access_tokens_are_hs256_jwts_with_fitbit_scope_codes() {
             .unwrap(),
     );
     let code = query_param(&loc, "code").unwrap();
-    let token: Value = http
-        .post(format!("{}/oauth2/token", sandbox.base_url()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "sandbox-client"),
-            ("code", code.as_str()),
-            ("redirect_uri", "fitauth://callback"),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = exchange(&http, sandbox.base_url(), &code).await;
     let parts: Vec<&str> = token["access_token"].as_str().unwrap().split('.').collect();
     assert_eq!(parts.len(), 3);
     let decode = |p: &str| -> Value {
