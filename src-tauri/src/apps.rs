@@ -14,7 +14,7 @@ use crate::state::Desktop;
 pub const SCHEME_REDIRECT: &str = "fitauth://callback";
 /// The fixed loopback port used for real Fitbit registrations (Fitbit matches redirect URIs
 /// exactly, so the port cannot change between sign-ins). Google and the sandbox take any port.
-pub const FITBIT_LOOPBACK_PORT: u16 = 47_813;
+pub use fitauth_core::defaults::FITBIT_LOOPBACK_PORT;
 
 /// The loopback port a sign-in through `app` listens on (0: any free port).
 pub fn loopback_port(app: &AppRegistration) -> u16 {
@@ -35,6 +35,8 @@ pub struct AppView {
     pub base_url: Option<String>,
     pub has_client_secret: bool,
     pub is_sandbox: bool,
+    /// Compiled into this build (see the README's "Build-time defaults").
+    pub is_builtin: bool,
     /// What to enter as redirect URL(s) in the provider's developer console, in order.
     pub redirect_uris: Vec<String>,
     pub redirect_note: String,
@@ -54,7 +56,7 @@ pub struct EndpointsView {
 
 impl AppView {
     pub fn from_registration(app: &AppRegistration) -> Self {
-        let (redirect_uris, redirect_note) = match (app.provider, app.redirect) {
+        let (redirect_uris, mut redirect_note) = match (app.provider, app.redirect) {
             (ProviderKind::GoogleHealth, _) => (
                 vec!["http://127.0.0.1".to_owned()],
                 "Google desktop clients accept any loopback port; nothing to register beyond \
@@ -79,6 +81,11 @@ impl AppView {
                 "Fitbit compares the redirect URL exactly; register it as shown.".into(),
             ),
         };
+        let is_builtin = fitauth_core::defaults::is_builtin(&app.name);
+        if is_builtin {
+            redirect_note =
+                "Built into this copy of Fitauth: already registered, nothing to do.".into();
+        }
         let endpoints = app.provider().ok().map(|p| EndpointsView {
             authorize: p.endpoints.authorize.to_string(),
             token: p.endpoints.token.to_string(),
@@ -96,6 +103,7 @@ impl AppView {
             base_url: app.base_url.clone(),
             has_client_secret: app.has_client_secret,
             is_sandbox: app.name == SANDBOX_APP,
+            is_builtin,
             redirect_uris,
             redirect_note,
             endpoints,

@@ -72,6 +72,17 @@ pub fn init_state<R: Runtime>(
         .load()
         .map(|m| m.apps.iter().any(|a| a.name == sandbox::SANDBOX_APP))
         .unwrap_or(false);
+    // Registrations compiled into this build (fitauth_core::defaults), so Connect works with
+    // no setup; a locked keyring only means they are offered once it is unlocked.
+    for builtin in fitauth_core::defaults::all() {
+        match builtin.install(desktop.store()) {
+            Ok(app) => tracing::info!(app = %app.name, "built-in app registration available"),
+            Err(e) => tracing::warn!(
+                kind = e.kind(),
+                "could not set up a built-in app registration"
+            ),
+        }
+    }
     app.manage(desktop);
     if had_sandbox {
         let handle = app.clone();

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
+use fitauth_core::defaults;
 use fitauth_core::{
     AppRegistration, AppType, AuthorizeOptions, Authorized, ClientSecret, Error, LoopbackListener,
     OAuthClient, PendingAuthorization, ProviderKind, RedirectMode, RedirectParams,
@@ -56,6 +57,26 @@ pub struct LoginArgs {
     /// Move every endpoint of the provider to this base URL.
     #[arg(long)]
     base_url: Option<String>,
+    /// Loopback port to listen on. Default: 47813 for the real Fitbit (which matches the
+    /// redirect URL exactly, so register http://127.0.0.1:47813/callback), else any free port.
+    #[arg(long)]
+    port: Option<u16>,
+}
+
+/// The loopback port for a sign-in through `app`: Fitbit compares redirect URLs exactly, so the
+/// real Fitbit gets the fixed, documented port; Google, the sandbox and moved endpoints take any.
+fn loopback_port(app: &AppRegistration, asked: Option<u16>) -> u16 {
+    if let Some(port) = asked {
+        return port;
+    }
+    let moved = app.base_url.is_some()
+        || app.endpoints.is_some()
+        || std::env::var_os(app.provider.base_url_env()).is_some();
+    if app.provider == ProviderKind::Fitbit && !moved {
+        defaults::FITBIT_LOOPBACK_PORT
+    } else {
+        0
+    }
 }
 
 /// How long to wait for the browser: a pending authorization lives 10 minutes.
@@ -67,6 +88,8 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
     // The sandbox lives as long as this login; its tokens keep working while a `fitauth sandbox`
     // on the same address runs (see the README).
     let mut embedded = None;
+    // A registration compiled into this build (fitauth_core::defaults), used without --client-id.
+    let mut builtin: Option<defaults::BuiltIn> = None;
     let (kind, client_id, base_url, default_scopes) = if args.provider == "sandbox" {
         let running = sandbox::ensure_running().await?;
         let base = running.base_url().to_owned();
@@ -81,10 +104,21 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
         )
     } else {
         let kind: ProviderKind = args.provider.parse()?;
-        let id = args.client_id.clone().ok_or_else(|| {
-            Error::Config("--client-id is required (or use --provider sandbox)".into())
-        })?;
-        (kind, id, args.base_url.clone(), None)
+        match args.client_id.clone() {
+            Some(id) => (kind, id, args.base_url.clone(), None),
+            None => {
+                let found = defaults::builtin(kind).ok_or_else(|| {
+                    Error::Config(format!(
+                        "--client-id is required: this copy of fitauth has no built-in {} client \
+                         (or try --provider sandbox)",
+                        kind.as_str()
+                    ))
+                })?;
+                let id = found.registration.client_id.clone();
+                builtin = Some(found);
+                (kind, id, args.base_url.clone(), None)
+            }
+        }
     };
     let scopes: Vec<String> = args
         .scopes
@@ -101,28 +135,35 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
         redirect = RedirectMode::Loopback;
     }
 
-    let app = AppRegistration {
-        name: args.app.clone().unwrap_or_else(|| client_id.clone()),
-        provider: kind,
-        client_id,
-        app_type: args.app_type.parse::<AppType>()?,
-        redirect,
-        base_url,
-        endpoints: None,
-        has_client_secret: false,
+    let app = match builtin {
+        Some(found) if args.base_url.is_none() => found.install(&store)?,
+        _ => {
+            let app = AppRegistration {
+                name: args.app.clone().unwrap_or_else(|| client_id.clone()),
+                provider: kind,
+                client_id,
+                app_type: args.app_type.parse::<AppType>()?,
+                redirect,
+                base_url,
+                endpoints: None,
+                has_client_secret: false,
+            };
+            let secret = args
+                .client_secret
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(ClientSecret::new);
+            store.save_app(app, secret.as_ref())?
+        }
     };
-    let secret = args
-        .client_secret
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(ClientSecret::new);
-    let app = store.save_app(app, secret.as_ref())?;
     let config = store.client_config(&app)?;
     config.client_auth()?; // a missing secret is reported before the browser opens
     let client = OAuthClient::new(config, ctx.http.clone());
 
     let listener = match redirect {
-        RedirectMode::Loopback => Some(LoopbackListener::bind(0).await?),
+        RedirectMode::Loopback => {
+            Some(LoopbackListener::bind(loopback_port(&app, args.port)).await?)
+        }
         RedirectMode::Scheme => None,
     };
     let redirect_uri = listener

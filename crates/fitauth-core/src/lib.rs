@@ -16,6 +16,7 @@ pub mod app;
 pub mod authorize;
 mod client;
 pub mod clock;
+pub mod defaults;
 pub mod error;
 pub mod exchange;
 pub mod http;

@@ -68,6 +68,8 @@ export interface AppView {
   base_url: string | null;
   has_client_secret: boolean;
   is_sandbox: boolean;
+  /** Compiled into this build: nothing to register. */
+  is_builtin: boolean;
   redirect_uris: string[];
   redirect_note: string;
   endpoints: EndpointsView | null;

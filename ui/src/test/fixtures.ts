@@ -19,6 +19,7 @@ export const sandboxApp: AppView = {
   base_url: 'http://127.0.0.1:40001',
   has_client_secret: false,
   is_sandbox: true,
+  is_builtin: false,
   redirect_uris: ['fitauth://callback'],
   redirect_note: 'The built-in sandbox accepts fitauth://callback and any loopback address.',
   endpoints: {

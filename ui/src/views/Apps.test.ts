@@ -24,6 +24,7 @@ const googleView: AppView = {
   provider: 'google-health',
   client_id: '1234.apps.googleusercontent.com',
   is_sandbox: false,
+  is_builtin: false,
   has_client_secret: true,
   base_url: null,
   redirect: 'loopback',
@@ -32,6 +33,22 @@ const googleView: AppView = {
 };
 
 describe('Apps', () => {
+  test('a registration built into this copy says so and cannot be edited or removed', () => {
+    backend();
+    const builtin: AppView = {
+      ...googleView,
+      name: 'built-in-google',
+      is_builtin: true,
+      redirect_note: 'Built into this copy of Fitauth: already registered, nothing to do.',
+    };
+    render(Apps, { apps: [builtin, googleView], onchanged: vi.fn() });
+    expect(screen.getByText(/built into this copy of Fitauth$/)).toBeInTheDocument();
+    expect(screen.getByText(/already registered, nothing to do/)).toBeInTheDocument();
+    // Only the user's own registration has Edit and Remove.
+    expect(screen.getAllByRole('button', { name: 'Edit' })).toHaveLength(1);
+    expect(screen.getAllByRole('button', { name: 'Remove' })).toHaveLength(1);
+  });
+
   test('adding a Google desktop client sends the form to Rust and shows the redirect to register', async () => {
     const calls = backend({ save_app: () => googleView });
     const onchanged = vi.fn();
@@ -64,6 +81,7 @@ describe('Apps', () => {
         ...sandboxApp,
         name: 'fb',
         is_sandbox: false,
+        is_builtin: false,
         redirect_uris: ['fitauth://callback', 'http://127.0.0.1:47813/callback'],
         app_type: (a.input as { app_type: string }).app_type,
       }),
