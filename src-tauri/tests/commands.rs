@@ -508,3 +508,69 @@ fn the_background_timer_refreshes_before_expiry_and_tells_the_ui() {
     assert!(account["expires_at"].as_i64().unwrap() >= first_expiry);
     assert_eq!(account["state"], "active");
 }
+
+#[test]
+fn a_sign_in_started_by_another_program_on_the_shared_store_is_finished_by_the_link() {
+    use fitauth_core::keyring::OsKeyring;
+    use fitauth_core::{
+        AppRegistration, AppType, AuthorizeOptions, PendingAuthorization, ProviderKind,
+        RedirectMode, Store,
+    };
+    let h = harness("shared-store", true, "allow");
+    let finished = h.events("connect-finished");
+    let sandbox = h.ok("start_sandbox", json!({}));
+    let base = sandbox["base_url"].as_str().unwrap().to_owned();
+
+    // What `fitauth login --redirect scheme` does in its own process: a registration and a
+    // pending sign-in in the shared store, then the browser.
+    let other = Store::open(
+        h.home.join("data"),
+        std::sync::Arc::new(OsKeyring::open().unwrap()),
+    )
+    .unwrap();
+    let registration = other
+        .save_app(
+            AppRegistration {
+                name: "from-the-cli".into(),
+                provider: ProviderKind::Fitbit,
+                client_id: "sandbox-client".into(),
+                app_type: AppType::Client,
+                redirect: RedirectMode::Scheme,
+                base_url: Some(base),
+                endpoints: None,
+                has_client_secret: false,
+            },
+            None,
+        )
+        .unwrap();
+    let pending = PendingAuthorization::start(
+        &other.client_config(&registration).unwrap(),
+        AuthorizeOptions::code(
+            vec!["activity".to_owned(), "profile".to_owned()],
+            "fitauth://callback".to_owned(),
+        ),
+    )
+    .unwrap();
+    other
+        .save_pending(&pending, "from-the-cli", "cli-account")
+        .unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(BROWSER)
+        .arg(pending.authorize_url.as_str())
+        .env("FITAUTH_TEST_REDIRECT_FILE", &h.redirect_file)
+        .env("FITAUTH_TEST_USER", "SBX123")
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    // The OS hands the link to the app, which finds the sign-in in the store and finishes it.
+    h.deliver_link(&h.wait_for_redirect());
+    let done = recv(&finished, "connect-finished");
+    assert_eq!(done["label"], "Sam Sandbox");
+    assert_eq!(done["account"]["name"], "cli-account");
+    let meta = other.load().unwrap();
+    assert!(meta.pending.is_empty(), "the finished sign-in is forgotten");
+    let account = meta.account("cli-account").unwrap();
+    assert_eq!(account.app, "from-the-cli");
+    assert_eq!(account.scopes_granted, vec!["activity", "profile"]);
+}

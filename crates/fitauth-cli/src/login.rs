@@ -10,7 +10,6 @@ use fitauth_core::{
     AppRegistration, AppType, AuthorizeOptions, Authorized, ClientSecret, Error, LoopbackListener,
     OAuthClient, PendingAuthorization, ProviderKind, RedirectMode, RedirectParams,
 };
-use tokio::io::AsyncBufReadExt;
 
 use crate::{browser, output, sandbox, Ctx};
 
@@ -191,11 +190,33 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
             .await?
         }
         None => {
-            wait(
-                "Paste the address the browser was sent to (it starts with fitauth://callback)",
-                read_pasted(&pending),
+            // The desktop app shares this store: when the OS hands it the fitauth:// link, it
+            // finds this pending sign-in there and finishes it. Whichever comes first wins.
+            let state = pending.state.as_str().to_owned();
+            store.save_pending(&pending, &app.name, &args.account)?;
+            let outcome = wait(
+                "Paste the address the browser was sent to (it starts with fitauth://callback), \
+                 or let the Fitauth app receive it",
+                async {
+                    tokio::select! {
+                        pasted = read_pasted(&pending) => pasted.map(Finished::Pasted),
+                        saved = finished_by_app(&store, &state, &args.account, pending.created_at) =>
+                            saved.map(Finished::ByApp),
+                    }
+                },
             )
-            .await?
+            .await;
+            if !matches!(outcome, Ok(Finished::ByApp(_))) {
+                store.remove_pending(&state)?;
+            }
+            match outcome? {
+                Finished::Pasted(authorized) => authorized,
+                Finished::ByApp(account) => {
+                    drop(embedded);
+                    output::connected(ctx, &account);
+                    return Ok(());
+                }
+            }
         }
     };
     let Authorized::Code { code, .. } = authorized else {
@@ -250,17 +271,61 @@ async fn wait<T>(
     result
 }
 
+/// How a `--redirect scheme` sign-in came back.
+enum Finished {
+    /// The address was pasted here; this process exchanges the code.
+    Pasted(Authorized),
+    /// The desktop app received the link and saved the connection.
+    ByApp(fitauth_core::Account),
+}
+
+/// Waits until the desktop app has taken the pending sign-in `state` off the store (it does when
+/// it finishes or fails it), and returns the account it saved.
+async fn finished_by_app(
+    store: &fitauth_core::Store,
+    state: &str,
+    account: &str,
+    since: i64,
+) -> Result<fitauth_core::Account, Error> {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let meta = store.load()?;
+        if meta
+            .pending
+            .iter()
+            .any(|p| p.authorization.state.matches(state))
+        {
+            continue;
+        }
+        tracing::info!("the pending sign-in was taken by another program");
+        return match meta.account(account) {
+            Ok(saved) if saved.updated_at >= since => Ok(saved.clone()),
+            _ => Err(Error::FinishedElsewhereFailed),
+        };
+    }
+}
+
 /// Reads pasted lines until one is a redirect for this authorization.
+///
+/// Standard input is read on a plain thread, not tokio's blocking pool: a read that never
+/// finishes (the desktop app completed the sign-in instead) must not keep the process alive.
 async fn read_pasted(pending: &PendingAuthorization) -> Result<Authorized, Error> {
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let (tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     loop {
         let line = lines
-            .next_line()
+            .recv()
             .await
+            .ok_or(Error::Cancelled)?
             .map_err(|e| Error::Storage {
                 reason: format!("could not read the pasted address ({e})"),
-            })?
-            .ok_or(Error::Cancelled)?;
+            })?;
         if line.trim().is_empty() {
             continue;
         }

@@ -200,6 +200,10 @@ pub enum Error {
 
     #[error("Cancelled.")]
     Cancelled,
+    /// Another program sharing the store (the desktop app) took the pending sign-in and did
+    /// not save a connection.
+    #[error("The Fitauth app received this sign-in but could not finish it.")]
+    FinishedElsewhereFailed,
 
     // --- the network --------------------------------------------------------------------------
     #[error("{host} did not answer in time.")]
@@ -255,6 +259,7 @@ impl Error {
             Error::SecretMissing { .. } => "secret_missing",
             Error::UnknownApp { .. } => "unknown_app",
             Error::Cancelled => "cancelled",
+            Error::FinishedElsewhereFailed => "finished_elsewhere_failed",
             Error::Timeout { .. } => "timeout",
             Error::Connect { .. } => "offline",
             Error::Network { .. } => "network",
@@ -320,6 +325,9 @@ impl Error {
             }
             Error::UnknownApp { .. } => "Run `fitauth apps list` to see the registrations.",
             Error::Cancelled => "Nothing was changed.",
+            Error::FinishedElsewhereFailed => {
+                "Its window and log say why; sign in again when that is sorted out."
+            }
         }
     }
 
