@@ -15,10 +15,16 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The debug build `scripts/e2e` made (in `CARGO_TARGET_DIR` when that is set), or
+/// `FITAUTH_E2E_APP`.
 fn app_binary() -> PathBuf {
-    std::env::var_os("FITAUTH_E2E_APP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/debug/fitauth-desktop"))
+    if let Some(app) = std::env::var_os("FITAUTH_E2E_APP") {
+        return PathBuf::from(app);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root().join(dir)) // an absolute dir replaces the root
+        .unwrap_or_else(|| root().join("target"));
+    target.join("debug/fitauth-desktop")
 }
 
 struct Driver(Child);
