@@ -64,6 +64,65 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(name), png).unwrap();
 }
 
+/// Starts tauri-driver (its WebKitWebDriver on `native_port`) with `envs`, which the app it
+/// launches inherits, and opens a WebDriver session with the app.
+async fn launch(
+    app: &Path,
+    envs: &[(&str, String)],
+    port: u16,
+    native_port: u16,
+) -> (Driver, Client) {
+    let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+    let driver = Driver(
+        Command::new(&tauri_driver)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver is installed (cargo install tauri-driver --locked)"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": app.display().to_string() }),
+    );
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session with the app");
+    (driver, client)
+}
+
+/// The app to drive, a fresh work folder, and the environment every test's app gets: its own
+/// store and data directory, and fitauth:// links taken as reaching it.
+fn prepare(name: &str) -> (PathBuf, PathBuf, Vec<(&'static str, String)>) {
+    let app = app_binary();
+    assert!(app.exists(), "build the app first: {}", app.display());
+    let work = std::env::temp_dir().join(format!("fitauth-e2e-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(work.join("data")).unwrap();
+    std::fs::create_dir_all(work.join("xdg")).unwrap();
+    let envs = vec![
+        ("FITAUTH_HOME", work.join("data").display().to_string()),
+        ("XDG_DATA_HOME", work.join("xdg").display().to_string()),
+        ("FITAUTH_REDIRECT", "scheme".into()),
+    ];
+    (app, work, envs)
+}
+
 fn text_button(text: &str) -> String {
     format!("//button[normalize-space()='{text}']")
 }
@@ -71,17 +130,9 @@ fn text_button(text: &str) -> String {
 #[tokio::test]
 #[ignore = "needs tauri-driver, WebKitWebDriver, a display and a keyring: run scripts/e2e"]
 async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
-    let app = app_binary();
-    assert!(app.exists(), "build the app first: {}", app.display());
-    let work = std::env::temp_dir().join(format!("fitauth-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(work.join("data")).unwrap();
-    std::fs::create_dir_all(work.join("xdg")).unwrap();
-
+    let (app, work, mut envs) = prepare("main");
     // Everything the app (started by WebKitWebDriver) and its second copy inherit.
-    let envs: Vec<(&str, String)> = vec![
-        ("FITAUTH_HOME", work.join("data").display().to_string()),
-        ("XDG_DATA_HOME", work.join("xdg").display().to_string()),
-        ("FITAUTH_REDIRECT", "scheme".into()),
+    envs.extend([
         (
             "BROWSER",
             root()
@@ -92,35 +143,8 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
         ("FITAUTH_E2E_WORK", work.display().to_string()),
         ("FITAUTH_E2E_APP", app.display().to_string()),
         ("FITAUTH_TEST_USER", "SBX123".into()),
-    ];
-    let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
-    let _driver = Driver(
-        Command::new(&tauri_driver)
-            .args(["--port", &DRIVER_PORT.to_string()])
-            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver is installed (cargo install tauri-driver --locked)"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", DRIVER_PORT)).is_err() {
-        assert!(Instant::now() < deadline, "tauri-driver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "wry".into());
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": app.display().to_string() }),
-    );
-    let client = ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{DRIVER_PORT}"))
-        .await
-        .expect("a WebDriver session with the app");
+    ]);
+    let (_driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
 
     // Connect: a new user is offered the sandbox.
     wait_for(
@@ -255,6 +279,192 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
         assert!(log.contains(step), "log has \"{step}\": {log}");
     }
     assert!(!log.contains("code=") && !log.contains("access_token="));
+
+    client.close().await.unwrap();
+}
+
+/// What has the keyboard focus, and whether it is visibly marked.
+async fn focused(client: &Client) -> serde_json::Value {
+    client
+        .execute(
+            "const e = document.activeElement; const st = getComputedStyle(e);
+             const wrap = e.closest('.choice, label');
+             const ring = (s) => (s.boxShadow && s.boxShadow !== 'none') ||
+                                 (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0);
+             return { tag: e.tagName, type: e.type || '', value: e.value || '',
+                      text: (e.innerText || '').trim(), checked: !!e.checked,
+                      visible: ring(st) || (wrap !== null && ring(getComputedStyle(wrap))),
+                      focus_visible: e.matches(':focus-visible'), shadow: st.boxShadow,
+                      outline: st.outlineStyle + ' ' + st.outlineWidth };",
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
+/// Presses Tab until `pick` accepts the focused element (at most 40 times); every element on
+/// the way must show where the focus is.
+async fn tab_to(
+    client: &Client,
+    what: &str,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let tab = char::from(fantoccini::key::Key::Tab).to_string();
+    for _ in 0..40 {
+        client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&tab)
+            .await
+            .unwrap();
+        let now = focused(client).await;
+        if now["tag"] != "BODY" {
+            assert_eq!(now["visible"], true, "no visible focus on {now}");
+        }
+        if pick(&now) {
+            return now;
+        }
+    }
+    panic!("Tab never reached {what}");
+}
+
+async fn press(client: &Client, key: fantoccini::key::Key) {
+    let key = char::from(key).to_string();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&key)
+        .await
+        .unwrap();
+}
+
+/// How far the page scrolls sideways (0: it fits).
+async fn sideways_overflow(client: &Client) -> i64 {
+    client
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap_or(i64::MAX)
+}
+
+#[tokio::test]
+#[ignore = "needs tauri-driver, WebKitWebDriver, a display and a keyring: run scripts/e2e"]
+async fn keyboard_only_200_percent_zoom_and_the_system_dark_theme() {
+    use fantoccini::key::Key;
+    let (app, _work, mut envs) = prepare("a11y");
+    envs.extend([
+        // A browser that opens nothing: this test only waits and cancels.
+        ("BROWSER", "true".into()),
+        // The system asks for dark: GTK's theme variant, which WebKitGTK reports to the page.
+        ("GTK_THEME", "Adwaita:dark".into()),
+    ]);
+    let (_driver, client) = launch(&app, &envs, DRIVER_PORT + 2, DRIVER_PORT + 3).await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connect your Fitbit account']",
+    )
+    .await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+
+    // Dark theme, following the system.
+    let theme = client
+        .execute(
+            "const rgb = (c) => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+             const lum = ([r, g, b]) => (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+             const body = getComputedStyle(document.body);
+             return { dark: matchMedia('(prefers-color-scheme: dark)').matches,
+                      background: lum(rgb(body.backgroundColor)), text: lum(rgb(body.color)) };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        theme["dark"], true,
+        "the page sees the system's dark preference: {theme}"
+    );
+    assert!(
+        theme["background"].as_f64().unwrap() < 0.25,
+        "a dark background: {theme}"
+    );
+    assert!(theme["text"].as_f64().unwrap() > 0.7, "light text: {theme}");
+    screenshot(&client, "connect-dark.png").await;
+
+    // Keyboard only: the views, a choice, a scope, Connect, then Cancel.
+    tab_to(&client, "the Apps tab", |f| {
+        f["tag"] == "BUTTON" && f["text"] == "Apps"
+    })
+    .await;
+    tab_to(&client, "the sandbox choice", |f| {
+        f["type"] == "radio" && f["value"] == "sandbox"
+    })
+    .await;
+    let scope = tab_to(&client, "a scope", |f| f["type"] == "checkbox").await;
+    press(&client, Key::Space).await;
+    let toggled = focused(&client).await;
+    assert_ne!(
+        scope["checked"], toggled["checked"],
+        "Space ticks or unticks a scope"
+    );
+    if toggled["checked"] == false {
+        press(&client, Key::Space).await; // Connect needs at least one scope
+    }
+    tab_to(&client, "the Connect button", |f| {
+        f["tag"] == "BUTTON" && f["text"] == "Connect"
+    })
+    .await;
+    press(&client, Key::Enter).await;
+    wait_for(&client, "//h1[normalize-space()='Finish in your browser…']").await;
+    tab_to(&client, "Cancel", |f| {
+        f["tag"] == "BUTTON" && f["text"] == "Cancel"
+    })
+    .await;
+    press(&client, Key::Enter).await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connect your Fitbit account']",
+    )
+    .await;
+
+    // 200% zoom in the default 960×720 window: nothing runs off to the side.
+    client
+        .execute("document.documentElement.style.zoom = '2';", vec![])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let zoom = client
+        .execute(
+            "return getComputedStyle(document.documentElement).zoom;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(zoom, "2", "the page is zoomed");
+    assert!(
+        sideways_overflow(&client).await <= 1,
+        "Connect fits sideways at 200%"
+    );
+    screenshot(&client, "zoom200-connect.png").await;
+    // (WebDriver's pointer does not account for CSS zoom; the keyboard does not care.)
+    client
+        .execute(
+            "[...document.querySelectorAll('nav button')].find((b) => b.innerText.trim() === 'Apps').focus();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    press(&client, Key::Enter).await;
+    wait_for(&client, "//h1[normalize-space()='Apps']").await;
+    assert!(
+        sideways_overflow(&client).await <= 1,
+        "Apps fits sideways at 200%"
+    );
+    screenshot(&client, "zoom200-apps.png").await;
 
     client.close().await.unwrap();
 }
