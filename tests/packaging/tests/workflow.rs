@@ -113,7 +113,13 @@ fn every_os_builds_its_installers_with_tauri_action_v1() {
     let tauri = step_using(build, "tauri-apps/tauri-action").expect("a tauri-action step");
     assert_eq!(tauri["uses"], "tauri-apps/tauri-action@v1");
     let with = &tauri["with"];
-    assert_eq!(with["args"], "${{ matrix.args }}");
+    assert!(
+        with["args"]
+            .as_str()
+            .unwrap()
+            .starts_with("${{ matrix.args }}"),
+        "each OS's bundles and target"
+    );
     assert_eq!(
         with["releaseDraft"], true,
         "a person reviews before publishing"
@@ -170,14 +176,178 @@ fn build_time_defaults_and_signing_are_wired_but_optional() {
         .iter()
         .find(|s| s["if"] == "runner.os == 'Windows'")
         .expect("a Windows signing step");
-    assert!(win["run"]
+    for secret in ["WINDOWS_CERTIFICATE", "WINDOWS_CERTIFICATE_PASSWORD"] {
+        assert_eq!(win["env"][secret], format!("${{{{ secrets.{secret} }}}}"));
+    }
+    let win_run = win["run"].as_str().unwrap();
+    assert!(
+        win_run.starts_with("if (-not $env:WINDOWS_CERTIFICATE)"),
+        "without a certificate the step does nothing, so unsigned builds still work"
+    );
+    // The thumbprint reaches the bundler as an extra --config file, not by rewriting a
+    // tracked file.
+    assert!(win_run.contains("certificateThumbprint"));
+    assert!(win_run.contains("FITAUTH_SIGNING_ARGS=--config "));
+    assert!(
+        !win_run.contains("src-tauri/"),
+        "no tracked file is changed"
+    );
+    let tauri = step_using(build, "tauri-apps/tauri-action").unwrap();
+    assert!(tauri["with"]["args"]
         .as_str()
         .unwrap()
-        .contains("if (-not $env:WINDOWS_CERTIFICATE)"));
-    assert!(win["run"]
-        .as_str()
-        .unwrap()
-        .contains("src-tauri/tauri.windows.conf.json"));
+        .contains("${{ env.FITAUTH_SIGNING_ARGS }}"));
+    // The signing steps run before the build they affect.
+    let position = |step: &Value| all.iter().position(|s| s == step).unwrap();
+    assert!(position(mac) < position(tauri) && position(win) < position(tauri));
+}
+
+/// The inputs of tauri-action v1 (`src/inputs.ts` and `src/index.ts` of tauri-apps/tauri-action;
+/// v1 renamed `includeUpdaterJson` to `uploadUpdaterJson`). An unknown input is silently ignored
+/// by GitHub, so a typo here would go unnoticed until a release.
+const TAURI_ACTION_INPUTS: &[&str] = &[
+    "projectPath",
+    "tauriScript",
+    "args",
+    "tagName",
+    "releaseId",
+    "releaseName",
+    "releaseBody",
+    "releaseDraft",
+    "prerelease",
+    "releaseCommitish",
+    "generateReleaseNotes",
+    "uploadUpdaterJson",
+    "uploadUpdaterSignatures",
+    "updaterJsonPreferNsis",
+    "uploadPlainBinary",
+    "uploadWorkflowArtifacts",
+    "workflowArtifactNamePattern",
+    "releaseAssetNamePattern",
+    "retryAttempts",
+    "owner",
+    "repo",
+    "githubBaseUrl",
+    "mobile",
+];
+
+/// What tauri-action v1 sets with `core.setOutput`.
+const TAURI_ACTION_OUTPUTS: &[&str] = &[
+    "releaseId",
+    "releaseHtmlUrl",
+    "releaseUploadUrl",
+    "artifactPaths",
+    "appVersion",
+];
+
+#[test]
+fn tauri_action_gets_only_inputs_it_knows() {
+    let wf = workflow();
+    let build = &wf["jobs"]["build"];
+    let tauri = step_using(build, "tauri-apps/tauri-action").unwrap();
+    for key in tauri["with"].as_object().unwrap().keys() {
+        assert!(
+            TAURI_ACTION_INPUTS.contains(&key.as_str()),
+            "tauri-action v1 has no input {key}"
+        );
+    }
+    assert_eq!(tauri["with"]["uploadUpdaterJson"], false, "no updater yet");
+    let id = tauri["id"].as_str().expect("the step has an id");
+    let text = read(WORKFLOW);
+    let prefix = format!("steps.{id}.outputs.");
+    let used: Vec<String> = text
+        .split(prefix.as_str())
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect();
+    assert!(!used.is_empty(), "a later step uses the action's outputs");
+    for output in used {
+        assert!(
+            TAURI_ACTION_OUTPUTS.contains(&output.as_str()),
+            "tauri-action v1 has no output {output}"
+        );
+    }
+}
+
+#[test]
+fn ui_packages_are_installed_for_the_runner_platform() {
+    let wf = workflow();
+    let build = &wf["jobs"]["build"];
+    let ui = steps(build)
+        .iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("npm ci --prefix ui"))
+        })
+        .expect("a step installing the UI packages");
+    let run = ui["run"].as_str().unwrap();
+    assert_eq!(ui["shell"], "bash", "the same script on every OS");
+    assert!(run.starts_with("npm ci --prefix ui || npm install --prefix ui --no-save"));
+    // The lock, written on Linux, lacks the other platforms' native packages (npm/cli#4828).
+    for native in ["win32-x64-msvc", "darwin-arm64"] {
+        assert!(run.contains(native), "{native}");
+    }
+    for package in ["@rollup/rollup-$native@", "@tauri-apps/cli-$native@"] {
+        assert!(run.contains(package), "{package}");
+    }
+    let lock = read("ui/package-lock.json");
+    for parent in ["node_modules/rollup\"", "node_modules/@tauri-apps/cli\""] {
+        assert!(lock.contains(parent), "{parent} is in the lock");
+    }
+    assert!(run.ends_with("node ui/node_modules/@tauri-apps/cli/tauri.js --version\n"));
+}
+
+#[test]
+fn the_cli_is_attached_to_the_same_release_for_every_os() {
+    let wf = workflow();
+    let build = &wf["jobs"]["build"];
+    let matrix = build["strategy"]["matrix"]["include"].as_array().unwrap();
+    let archives: Vec<&str> = matrix
+        .iter()
+        .map(|m| m["cli_archive"].as_str().expect("cli_archive"))
+        .collect();
+    assert_eq!(
+        archives,
+        [
+            "fitauth-linux-x86_64.tar.gz",
+            "fitauth-windows-x86_64.zip",
+            "fitauth-macos-universal.tar.gz"
+        ]
+    );
+    let all = steps(build);
+    let tauri = step_using(build, "tauri-apps/tauri-action").unwrap();
+    let cli = all
+        .iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("cargo build --release --locked -p fitauth-cli"))
+        })
+        .expect("a step building the fitauth command");
+    let position = |step: &Value| all.iter().position(|s| s == step).unwrap();
+    assert!(
+        position(tauri) < position(cli),
+        "the release exists by then"
+    );
+    let run = cli["run"].as_str().unwrap();
+    // Only the command itself, not the desktop app that shares target/release/fitauth*.
+    assert!(run.contains("cp target/release/fitauth.exe dist-cli/"));
+    assert!(run.contains("cp target/release/fitauth dist-cli/"));
+    assert!(!run.contains("fitauth*"));
+    assert!(run.contains("lipo -create"), "a universal macOS command");
+    assert!(run.contains("gh release upload \"$TAG\" \"$ARCHIVE\" --clobber"));
+    assert_eq!(cli["env"]["TAG"], "v${{ steps.tauri.outputs.appVersion }}");
+    assert_eq!(
+        tauri["with"]["tagName"], "v__VERSION__",
+        "the tag the archive step looks up"
+    );
+    assert_eq!(cli["env"]["GH_TOKEN"], "${{ secrets.GITHUB_TOKEN }}");
+    assert!(read("crates/fitauth-cli/Cargo.toml").contains("name = \"fitauth\""));
 }
 
 #[test]
