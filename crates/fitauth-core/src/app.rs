@@ -43,7 +43,7 @@ impl std::str::FromStr for AppType {
             "server" => Ok(AppType::Server),
             "client" => Ok(AppType::Client),
             "personal" => Ok(AppType::Personal),
-            other => Err(Error::Config(format!(
+            other => Err(Error::Invalid(format!(
                 "unknown app type \"{other}\": use server, client or personal"
             ))),
         }
@@ -90,13 +90,13 @@ impl ClientConfig {
     pub fn client_auth(&self) -> Result<ClientAuth, Error> {
         match (self.provider.kind, self.app_type, &self.client_secret) {
             (ProviderKind::GoogleHealth, _, Some(_)) => Ok(ClientAuth::BodyClientSecret),
-            (ProviderKind::GoogleHealth, _, None) => Err(Error::Config(
+            (ProviderKind::GoogleHealth, _, None) => Err(Error::Setup(
                 "Google desktop clients need their client secret (Google requires it even with \
                  PKCE); copy it from the Google Cloud console"
                     .into(),
             )),
             (ProviderKind::Fitbit, AppType::Server, Some(_)) => Ok(ClientAuth::Basic),
-            (ProviderKind::Fitbit, AppType::Server, None) => Err(Error::Config(
+            (ProviderKind::Fitbit, AppType::Server, None) => Err(Error::Setup(
                 "a Fitbit server app needs its client secret; copy it from dev.fitbit.com → Manage \
                  my apps, or register the app as a client app"
                     .into(),

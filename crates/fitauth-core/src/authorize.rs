@@ -82,6 +82,8 @@ pub struct PendingAuthorization {
     pub scopes: Vec<String>,
     pub response_type: ResponseType,
     pub state: State,
+    /// Never serialized: a stored sign-in keeps its verifier in the keyring.
+    #[serde(skip)]
     pub verifier: Option<PkceVerifier>,
     pub created_at: i64,
     pub expires_at: i64,
@@ -130,17 +132,17 @@ impl PendingAuthorization {
 
 fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Error> {
     if config.client_id.trim().is_empty() {
-        return Err(Error::Config(
+        return Err(Error::Setup(
             "the app registration has no client id".into(),
         ));
     }
     if options.scopes.iter().all(|s| s.trim().is_empty()) {
-        return Err(Error::Config(
+        return Err(Error::Invalid(
             "choose at least one thing to share (a scope)".into(),
         ));
     }
     let redirect = Url::parse(&options.redirect_uri).map_err(|e| {
-        Error::Config(format!(
+        Error::Invalid(format!(
             "the redirect URI \"{}\" is not a URL ({e})",
             options.redirect_uri
         ))
@@ -148,14 +150,14 @@ fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Err
     match config.provider.kind {
         ProviderKind::GoogleHealth => {
             if !is_loopback_http(&redirect) {
-                return Err(Error::Config(
+                return Err(Error::Setup(
                     "Google only returns desktop sign-ins to a loopback address such as \
                      http://127.0.0.1:<port>; custom schemes are not allowed"
                         .into(),
                 ));
             }
             if options.response_type == ResponseType::Token {
-                return Err(Error::Config(
+                return Err(Error::Invalid(
                     "Google desktop clients cannot use the implicit grant".into(),
                 ));
             }
@@ -163,14 +165,14 @@ fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Err
         ProviderKind::Fitbit => {
             if options.response_type == ResponseType::Token {
                 if config.app_type == AppType::Server {
-                    return Err(Error::Config(
+                    return Err(Error::Invalid(
                         "Fitbit server apps cannot use the implicit grant; use the code flow"
                             .into(),
                     ));
                 }
                 if let Some(lifetime) = options.expires_in {
                     if !IMPLICIT_LIFETIMES.contains(&lifetime) {
-                        return Err(Error::Config(format!(
+                        return Err(Error::Invalid(format!(
                             "Fitbit accepts implicit token lifetimes of 86400, 604800, 2592000 or \
                              31536000 seconds, not {lifetime}"
                         )));
@@ -337,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn pending_authorization_round_trips_through_json() {
+    fn pending_authorization_round_trips_through_json_without_its_verifier() {
         let cfg = ClientConfig::new(Provider::fitbit(), "ABC123", AppType::Client);
         let p = PendingAuthorization::start(
             &cfg,
@@ -347,7 +349,8 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         let back: PendingAuthorization = serde_json::from_str(&json).unwrap();
         assert_eq!(back.state, p.state);
-        assert_eq!(back.verifier, p.verifier);
+        assert_eq!(back.verifier, None, "the verifier lives in the keyring, never in JSON");
+        assert!(!json.contains(p.verifier.as_ref().unwrap().secret()));
         assert_eq!(back.authorize_url, p.authorize_url);
         assert!(!format!("{p:?}").contains(p.verifier.as_ref().unwrap().secret()));
     }

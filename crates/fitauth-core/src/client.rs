@@ -12,11 +12,23 @@ use crate::provider::ProviderKind;
 pub struct OAuthClient {
     pub(crate) http: HttpClient,
     pub(crate) config: ClientConfig,
+    /// Files this client's exchanges under an account (or a sign-in) in the log.
+    tag: Option<String>,
 }
 
 impl OAuthClient {
     pub fn new(config: ClientConfig, http: HttpClient) -> Self {
-        OAuthClient { http, config }
+        OAuthClient {
+            http,
+            config,
+            tag: None,
+        }
+    }
+
+    /// The same client, its exchanges filed under `tag` in the log.
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = Some(tag.into());
+        self
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -38,7 +50,7 @@ impl OAuthClient {
             self.config
                 .client_secret
                 .clone()
-                .ok_or_else(|| Error::Config("the client secret is missing".into()))
+                .ok_or_else(|| Error::Setup("the client secret is missing".into()))
         };
         match self.config.client_auth()? {
             ClientAuth::Basic => {
@@ -60,9 +72,15 @@ impl OAuthClient {
         Ok(request)
     }
 
+    /// Sends, tagged, whatever the answer.
+    pub(crate) async fn send(&self, mut request: Request) -> Result<Reply, Error> {
+        request.tag = self.tag.clone();
+        self.http.send(request).await
+    }
+
     /// Sends and turns a non-2xx answer into its error.
     pub(crate) async fn call(&self, request: Request) -> Result<Reply, Error> {
-        let reply = self.http.send(request).await?;
+        let reply = self.send(request).await?;
         if reply.is_success() {
             Ok(reply)
         } else {

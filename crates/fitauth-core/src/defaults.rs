@@ -13,10 +13,9 @@
 //! Cargo rebuilds this crate when one of them changes (`option_env!` is tracked).
 
 use crate::app::AppType;
-use crate::error::Error;
 use crate::provider::ProviderKind;
 use crate::secret::ClientSecret;
-use crate::store::{AppRegistration, RedirectMode, Store};
+use crate::store::{AppRegistration, RedirectMode};
 
 /// The registration name of the built-in Google desktop client.
 pub const GOOGLE_APP: &str = "built-in-google";
@@ -92,20 +91,6 @@ pub fn from_values(
 /// Whether `name` is a built-in registration's name.
 pub fn is_builtin(name: &str) -> bool {
     name == GOOGLE_APP || name == FITBIT_APP
-}
-
-impl BuiltIn {
-    /// Saves the registration (its secret to the keyring) unless the store already has it
-    /// exactly; returns it as stored.
-    pub fn install(&self, store: &Store) -> Result<AppRegistration, Error> {
-        let meta = store.load()?;
-        if let Ok(existing) = meta.app(&self.registration.name) {
-            if *existing == self.registration {
-                return Ok(existing.clone());
-            }
-        }
-        store.save_app(self.registration.clone(), self.secret.as_ref())
-    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ impl OAuthClient {
         code: &AuthorizationCode,
     ) -> Result<TokenSet, Error> {
         if pending.client_id != self.config.client_id || pending.provider != self.kind() {
-            return Err(Error::Config(
+            return Err(Error::Invalid(
                 "this sign-in was started for a different app registration".into(),
             ));
         }
@@ -52,20 +52,20 @@ impl OAuthClient {
     /// secret (Basic authentication) whatever the app type.
     pub async fn client_credentials(&self, expires_in: Option<u64>) -> Result<TokenSet, Error> {
         if self.kind() != ProviderKind::Fitbit {
-            return Err(Error::Config(
+            return Err(Error::Setup(
                 "the client-credentials grant is only offered by the Fitbit API".into(),
             ));
         }
         if let Some(e) = expires_in {
             if !CLIENT_CREDENTIALS_LIFETIMES.contains(&e) {
-                return Err(Error::Config(format!(
+                return Err(Error::Invalid(format!(
                     "Fitbit accepts client-credentials lifetimes of 3600, 28800, 86400, 604800, \
                      2592000 or 31536000 seconds, not {e}"
                 )));
             }
         }
         let secret = self.config.client_secret.clone().ok_or_else(|| {
-            Error::Config("the client-credentials grant needs the app's client secret".into())
+            Error::Setup("the client-credentials grant needs the app's client secret".into())
         })?;
         let mut request = Request::post(
             Operation::ClientCredentials,

@@ -47,7 +47,7 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("fitauth/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Config(format!("could not start the HTTP client ({e})")))?;
+            .map_err(|e| Error::Internal(format!("could not start the HTTP client ({e})")))?;
         Ok(HttpClient {
             client,
             log: ExchangeLog::default(),
@@ -66,6 +66,7 @@ impl HttpClient {
             url,
             form,
             auth,
+            tag,
         } = request;
         let mut redactor = Redactor::new();
         for (k, v) in &form {
@@ -111,6 +112,7 @@ impl HttpClient {
         let started = Instant::now();
         let mut exchange = HttpExchange {
             id: 0,
+            tag,
             operation,
             started_at_ms,
             duration_ms: 0,
@@ -248,6 +250,8 @@ pub(crate) struct Request {
     pub url: Url,
     pub form: Vec<(&'static str, String)>,
     pub auth: Option<Auth>,
+    /// Whose exchange this is in the log (an account id, or a sign-in's id).
+    pub tag: Option<String>,
 }
 
 impl Request {
@@ -258,6 +262,7 @@ impl Request {
             url: url.clone(),
             form: Vec::new(),
             auth: None,
+            tag: None,
         }
     }
 

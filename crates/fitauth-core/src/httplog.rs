@@ -34,6 +34,9 @@ fn is_secret_field(name: &str) -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HttpExchange {
     pub id: u64,
+    /// Whose exchange it is: the account id, or the id of the sign-in that is making the account.
+    #[serde(default)]
+    pub tag: Option<String>,
     pub operation: Operation,
     /// Unix milliseconds when the request started.
     pub started_at_ms: i64,
@@ -97,6 +100,28 @@ impl ExchangeLog {
     pub fn snapshot(&self) -> Vec<HttpExchange> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.entries.iter().cloned().collect()
+    }
+
+    /// The exchanges tagged `tag` (one account's activity), oldest first.
+    pub fn tagged(&self, tag: &str) -> Vec<HttpExchange> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner
+            .entries
+            .iter()
+            .filter(|e| e.tag.as_deref() == Some(tag))
+            .cloned()
+            .collect()
+    }
+
+    /// Files the exchanges tagged `from` under `to` (a sign-in's exchanges, once its account is
+    /// known).
+    pub fn retag(&self, from: &str, to: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        for e in inner.entries.iter_mut() {
+            if e.tag.as_deref() == Some(from) {
+                e.tag = Some(to.to_owned());
+            }
+        }
     }
 
     /// The rate limit the provider reported most recently.
@@ -218,6 +243,7 @@ mod tests {
         for _ in 0..3 {
             log.push(HttpExchange {
                 id: 0,
+                tag: Some("a".into()),
                 operation: Operation::Refresh,
                 started_at_ms: 0,
                 duration_ms: 0,
@@ -234,5 +260,8 @@ mod tests {
         }
         let ids: Vec<u64> = log.snapshot().iter().map(|e| e.id).collect();
         assert_eq!(ids, [2, 3]);
+        log.retag("a", "b");
+        assert!(log.tagged("a").is_empty());
+        assert_eq!(log.tagged("b").len(), 2);
     }
 }

@@ -1,4 +1,5 @@
-//! Who a token belongs to, for "Connected as …": Fitbit's profile, Google Health's identity.
+//! Who a token belongs to, for "Connected as …": Fitbit's profile, Google Health's identity, and
+//! the email in Google's ID token when the person shared it (`openid email`).
 
 use serde::{Deserialize, Serialize};
 
@@ -6,7 +7,7 @@ use crate::client::OAuthClient;
 use crate::error::{Error, Operation};
 use crate::http::Request;
 use crate::provider::ProviderKind;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, IdToken};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -35,6 +36,35 @@ fn text(v: &serde_json::Value, key: &str) -> Option<String> {
         .and_then(|s| s.as_str())
         .map(str::to_owned)
         .filter(|s| !s.is_empty())
+}
+
+/// What an OpenID Connect ID token says about the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdClaims {
+    /// The Google account's stable id.
+    pub subject: Option<String>,
+    /// Present only when the person shared it (the `email` scope).
+    pub email: Option<String>,
+}
+
+/// Reads the claims of an ID token received straight from the token endpoint. It is decoded,
+/// not verified: a token obtained over TLS directly from the token endpoint may be trusted
+/// without checking its signature (OpenID Connect Core §3.1.3.7,
+/// <https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation>).
+pub fn id_token_claims(token: &IdToken) -> Option<IdClaims> {
+    let decoded = crate::jwt::decode(token.secret()).ok()?;
+    let claim = |k: &str| {
+        decoded
+            .claims
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .filter(|s| !s.is_empty())
+    };
+    Some(IdClaims {
+        subject: claim("sub"),
+        email: claim("email"),
+    })
 }
 
 /// Reads `{"user":{"encodedId","displayName","fullName","avatar",…}}`.

@@ -141,7 +141,7 @@ impl OAuthClient {
             .endpoints
             .introspect
             .as_ref()
-            .ok_or_else(|| Error::Config("this provider has no introspection endpoint".into()))?;
+            .ok_or_else(|| Error::Setup("this provider has no introspection endpoint".into()))?;
         let request = Request::post(Operation::Introspect, url)
             .bearer(bearer)
             .field("token", token.secret());
@@ -158,10 +158,10 @@ impl OAuthClient {
             .endpoints
             .tokeninfo
             .as_ref()
-            .ok_or_else(|| Error::Config("this provider has no tokeninfo endpoint".into()))?;
+            .ok_or_else(|| Error::Setup("this provider has no tokeninfo endpoint".into()))?;
         let request =
             Request::post(Operation::TokenInfo, url).field("access_token", token.secret());
-        let reply = self.http.send(request).await?;
+        let reply = self.send(request).await?;
         if reply.is_success() {
             return Ok(parse_tokeninfo(&reply.json()?));
         }

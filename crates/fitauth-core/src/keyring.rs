@@ -141,6 +141,44 @@ impl SecretStore for OsKeyring {
     }
 }
 
+/// Stands in for the keyring when none could be opened: refuses every operation with the
+/// reason, so nothing is ever kept anywhere else.
+#[derive(Debug)]
+pub struct Unavailable {
+    reason: String,
+}
+
+impl Unavailable {
+    pub fn new(why: &Error) -> Self {
+        let reason = match why {
+            Error::KeyringUnavailable { reason } | Error::KeyringLocked { reason } => reason.clone(),
+            other => other.to_string(),
+        };
+        Unavailable { reason }
+    }
+
+    fn refuse<T>(&self) -> Result<T, Error> {
+        Err(Error::KeyringUnavailable {
+            reason: self.reason.clone(),
+        })
+    }
+}
+
+impl SecretStore for Unavailable {
+    fn get(&self, _key: &str) -> Result<Option<String>, Error> {
+        self.refuse()
+    }
+    fn set(&self, _key: &str, _value: &str) -> Result<(), Error> {
+        self.refuse()
+    }
+    fn delete(&self, _key: &str) -> Result<(), Error> {
+        self.refuse()
+    }
+    fn location(&self) -> String {
+        "no system keyring is available".into()
+    }
+}
+
 /// In-memory secrets, for unit tests of code that sits above the store. Never used by the app.
 #[derive(Debug, Default)]
 pub struct MemorySecrets {

@@ -1,6 +1,10 @@
-//! Fitauth's protocol core: everything about talking OAuth 2.0 to Fitbit and Google Health, with
-//! no user interface and no Tauri. The desktop app and the `fitauth` command are thin layers over
-//! this crate.
+//! Fitauth's core: everything about talking OAuth 2.0 to Fitbit and Google Health and keeping the
+//! result, with no user interface and no Tauri. The desktop app and the `fitauth` command are thin
+//! faces over its use-case layer, [`service`] (one [`Fitauth`] handle), and call nothing below it.
+//!
+//! Below the layer: the protocol (providers, PKCE, the authorize URL, redirect parsing, the token
+//! client, introspection, revocation, identity), the [`store`] (metadata file + OS keyring) and
+//! the [`SessionManager`] (refresh with one owner at a time).
 //!
 //! A connection runs in four steps:
 //! 1. [`PendingAuthorization::start`] makes state, PKCE verifier and the authorize URL;
@@ -14,6 +18,7 @@
 
 pub mod app;
 pub mod authorize;
+pub mod browser;
 mod client;
 pub mod clock;
 pub mod defaults;
@@ -34,12 +39,14 @@ pub mod refresh;
 pub mod revoke;
 pub mod scopes;
 pub mod secret;
+pub mod service;
 pub mod session;
 pub mod store;
 pub mod token;
 
 pub use app::{AppType, ClientAuth, ClientConfig};
 pub use authorize::{AuthorizeOptions, PendingAuthorization, ResponseType};
+pub use browser::Browser;
 pub use client::OAuthClient;
 pub use error::{Error, ErrorReport, Operation};
 pub use http::{HttpClient, Timeouts};
@@ -52,10 +59,11 @@ pub use provider::{Endpoints, Provider, ProviderKind};
 pub use ratelimit::RateLimit;
 pub use redirect::{Authorized, RedirectParams};
 pub use refresh::RetryPolicy;
-pub use revoke::Revoked;
+pub use revoke::{Revoked, TokenToRevoke};
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, IdToken, PkceVerifier, RefreshToken,
 };
+pub use service::Fitauth;
 pub use session::SessionManager;
 pub use store::{Account, AccountState, AppRegistration, RedirectMode, Store};
 pub use token::TokenSet;

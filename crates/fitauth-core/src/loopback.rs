@@ -33,10 +33,16 @@ impl LoopbackListener {
     pub async fn bind(port: u16) -> Result<Self, Error> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
-            .map_err(|e| Error::Config(format!("could not listen on 127.0.0.1:{port} ({e})")))?;
+            .map_err(|e| Error::Listen {
+                address: format!("127.0.0.1:{port}"),
+                reason: e.to_string(),
+            })?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Error::Config(format!("could not read the listener's address ({e})")))?;
+            .map_err(|e| Error::Listen {
+                address: format!("127.0.0.1:{port}"),
+                reason: e.to_string(),
+            })?;
         Ok(LoopbackListener { listener, addr })
     }
 

@@ -49,7 +49,7 @@ impl std::str::FromStr for ProviderKind {
         match s {
             "fitbit" => Ok(ProviderKind::Fitbit),
             "google-health" | "google" => Ok(ProviderKind::GoogleHealth),
-            other => Err(Error::Config(format!(
+            other => Err(Error::Invalid(format!(
                 "unknown provider \"{other}\": use fitbit or google-health"
             ))),
         }
@@ -157,10 +157,10 @@ impl Provider {
 fn join(base: &str, path: &str) -> Result<Url, Error> {
     let trimmed = base.trim().trim_end_matches('/');
     let url = Url::parse(&format!("{trimmed}{path}"))
-        .map_err(|e| Error::Config(format!("\"{base}\" is not a usable base URL ({e})")))?;
+        .map_err(|e| Error::Invalid(format!("\"{base}\" is not a usable base URL ({e})")))?;
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(Error::Config(format!(
+        other => Err(Error::Invalid(format!(
             "\"{base}\" must be an http or https URL, not {other}"
         ))),
     }

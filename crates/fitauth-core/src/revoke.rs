@@ -7,6 +7,25 @@ use crate::client::OAuthClient;
 use crate::error::{Error, Operation};
 use crate::http::Request;
 use crate::provider::ProviderKind;
+use crate::secret::{AccessToken, RefreshToken};
+
+/// Which token to revoke: either ends the grant (RFC 7009,
+/// <https://www.rfc-editor.org/rfc/rfc7009#section-2.1>); Fitbit's revoke takes both
+/// (<https://dev.fitbit.com/build/reference/web-api/authorization/revoke-token/>).
+#[derive(Debug, Clone, Copy)]
+pub enum TokenToRevoke<'a> {
+    Access(&'a AccessToken),
+    Refresh(&'a RefreshToken),
+}
+
+impl TokenToRevoke<'_> {
+    fn secret(&self) -> &str {
+        match self {
+            TokenToRevoke::Access(t) => t.secret(),
+            TokenToRevoke::Refresh(t) => t.secret(),
+        }
+    }
+}
 
 /// What revocation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -19,17 +38,17 @@ pub enum Revoked {
 }
 
 impl OAuthClient {
-    /// Revokes `token` (an access or refresh token, as a raw secret).
-    pub async fn revoke(&self, token: &str) -> Result<Revoked, Error> {
+    /// Revokes an access or refresh token.
+    pub async fn revoke(&self, token: TokenToRevoke<'_>) -> Result<Revoked, Error> {
         let url = &self.config.provider.endpoints.revoke;
-        let request = Request::post(Operation::Revoke, url).field("token", token);
+        let request = Request::post(Operation::Revoke, url).field("token", token.secret());
         let request = match self.kind() {
             // Fitbit authenticates the client as for the token endpoint.
             ProviderKind::Fitbit => self.authenticate(request)?,
             // Google's revoke endpoint takes the token alone.
             ProviderKind::GoogleHealth => request,
         };
-        let reply = self.http.send(request).await?;
+        let reply = self.send(request).await?;
         if reply.is_success() {
             tracing::info!(provider = %self.kind(), "token revoked");
             return Ok(Revoked::Revoked);

@@ -3,15 +3,17 @@
 //! Every value that grants access (tokens, codes, client secrets, PKCE verifiers) lives in one of
 //! these types. Their `Debug` and `Display` never show the value, so a stray `{:?}` in a log line or
 //! an error message cannot leak it. The raw value is reachable only through [`secret`](AccessToken::secret),
-//! a name that stands out in review. `masked()` gives a short, safe preview for UIs.
-
-use serde::{Deserialize, Serialize};
+//! a name that stands out in review. `masked()` gives a short, safe preview for UIs. None of them
+//! implements `Serialize`. The model is `oauth2-rs`'s secret types
+//! (<https://docs.rs/oauth2/latest/oauth2/struct.AccessToken.html>).
 
 macro_rules! secret_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(transparent)]
+        ///
+        /// Deliberately not `Serialize`: a secret cannot end up in JSON (a file, an IPC answer,
+        /// `--json` output) by accident.
+        #[derive(Clone, PartialEq, Eq)]
         pub struct $name(String);
 
         impl $name {

@@ -24,18 +24,7 @@ use crate::store::{Account, AccountState, Store};
 /// A token handed out must stay valid at least this long.
 pub const MIN_VALIDITY_SECS: i64 = 300;
 
-/// Runs a blocking store operation (keyring calls block on D-Bus) off the async threads.
-async fn blocking<T: Send + 'static>(
-    store: &Store,
-    f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| Error::Storage {
-            reason: format!("a storage task failed ({e})"),
-        })?
-}
+use crate::service::blocking;
 
 /// The result of refreshing one account on the background timer.
 #[derive(Debug)]
@@ -76,7 +65,8 @@ impl SessionManager {
         &self.http
     }
 
-    /// The OAuth client for an account's app registration.
+    /// The OAuth client for an account's app registration; its exchanges are filed under the
+    /// account in the log.
     pub async fn client_for(&self, account: &Account) -> Result<OAuthClient, Error> {
         let app_name = account.app.clone();
         let config = blocking(&self.store, move |s| {
@@ -84,7 +74,7 @@ impl SessionManager {
             s.client_config(&app)
         })
         .await?;
-        Ok(OAuthClient::new(config, self.http.clone()))
+        Ok(OAuthClient::new(config, self.http.clone()).with_tag(account.id.clone()))
     }
 
     /// An access token valid for at least [`MIN_VALIDITY_SECS`], refreshed first if needed.
@@ -102,14 +92,16 @@ impl SessionManager {
                 return Ok(token);
             }
         }
-        self.refresh_owned(account, false)
+        self.refresh_owned(&snapshot.id, false)
             .await
             .map(|(_, token)| token)
     }
 
     /// Refreshes now, whatever the expiry (the "Refresh" button, `fitauth refresh`).
     pub async fn refresh(&self, account: &str) -> Result<Account, Error> {
-        self.refresh_owned(account, true).await.map(|(a, _)| a)
+        let name = account.to_owned();
+        let id = blocking(&self.store, move |s| Ok(s.resolve_account(Some(&name))?.id)).await?;
+        self.refresh_owned(&id, true).await.map(|(a, _)| a)
     }
 
     /// For a timer: refreshes every active account whose access token expires within
@@ -126,7 +118,7 @@ impl SessionManager {
                 && account.expires_at.is_some_and(|e| e - now <= margin_secs);
             if due {
                 let result = self
-                    .refresh_owned(&account.name, false)
+                    .refresh_owned(&account.id, false)
                     .await
                     .map(|(a, _)| a);
                 outcomes.push(RefreshOutcome {
@@ -149,30 +141,27 @@ impl SessionManager {
             .map(|e| e - MIN_VALIDITY_SECS)
     }
 
-    fn flight(&self, account: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn flight(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
-        flights.entry(account.to_owned()).or_default().clone()
+        flights.entry(id.to_owned()).or_default().clone()
     }
 
-    /// The one place a refresh happens.
-    async fn refresh_owned(
-        &self,
-        account: &str,
-        force: bool,
-    ) -> Result<(Account, AccessToken), Error> {
-        let flight = self.flight(account);
+    /// The one place a refresh happens, for the account with id `id`.
+    async fn refresh_owned(&self, id: &str, force: bool) -> Result<(Account, AccessToken), Error> {
+        let flight = self.flight(id);
         let _in_process = flight.lock().await;
-        let lock_name = format!("refresh-{account}");
+        let lock_name = format!("refresh-{id}");
         let _across_processes = blocking(&self.store, move |s| s.lock(&lock_name)).await?;
 
         // Read again under the lock: another task or process may have refreshed meanwhile.
-        let name = account.to_owned();
+        let key = id.to_owned();
         let (snapshot, refresh_token) = blocking(&self.store, move |s| {
-            let a = s.resolve_account(Some(&name))?;
+            let a = s.account_by_id(&key)?;
             let r = s.refresh_token(&a)?;
             Ok((a, r))
         })
         .await?;
+        let account = snapshot.name.as_str();
         check_usable(&snapshot)?;
         if !force && is_fresh(&snapshot, now_unix()) {
             let a = snapshot.clone();
@@ -180,7 +169,7 @@ impl SessionManager {
             tracing::debug!(account, "another owner already refreshed");
             return Ok((snapshot, token));
         }
-        let Some(refresh_token) = refresh_token else {
+        let Some(refresh_token) = refresh_token.filter(|_| snapshot.has_refresh_token) else {
             return Err(Error::ReconnectNeeded {
                 account: account.to_owned(),
             });
@@ -190,18 +179,17 @@ impl SessionManager {
         tracing::info!(account, "refreshing the access token");
         match client.refresh_with_retry(&refresh_token, self.retry).await {
             Ok(tokens) => {
-                let name = account.to_owned();
+                let key = id.to_owned();
                 let access = tokens.access_token.clone();
-                let saved =
-                    blocking(&self.store, move |s| s.save_refreshed(&name, &tokens)).await?;
+                let saved = blocking(&self.store, move |s| s.save_refreshed(&key, &tokens)).await?;
                 tracing::info!(account, "new tokens saved");
                 Ok((saved, access))
             }
             Err(e) if e.means_reconnect() => {
                 // Someone may have rotated the token without our lock: trust the store first.
-                let name = account.to_owned();
+                let key = id.to_owned();
                 let (latest, latest_refresh) = blocking(&self.store, move |s| {
-                    let a = s.resolve_account(Some(&name))?;
+                    let a = s.account_by_id(&key)?;
                     let r = s.refresh_token(&a)?;
                     Ok((a, r))
                 })
@@ -216,10 +204,10 @@ impl SessionManager {
                     }
                     if let Some(newer) = latest_refresh {
                         let tokens = client.refresh_with_retry(&newer, self.retry).await?;
-                        let name = account.to_owned();
+                        let key = id.to_owned();
                         let access = tokens.access_token.clone();
                         let saved =
-                            blocking(&self.store, move |s| s.save_refreshed(&name, &tokens))
+                            blocking(&self.store, move |s| s.save_refreshed(&key, &tokens))
                                 .await?;
                         return Ok((saved, access));
                     }
@@ -228,9 +216,9 @@ impl SessionManager {
                     account,
                     "the provider refused the refresh token; reconnect needed"
                 );
-                let name = account.to_owned();
+                let key = id.to_owned();
                 blocking(&self.store, move |s| {
-                    s.set_state(&name, AccountState::ReconnectNeeded)
+                    s.set_state(&key, AccountState::ReconnectNeeded)
                 })
                 .await?;
                 Err(Error::ReconnectNeeded {

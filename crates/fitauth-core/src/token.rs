@@ -1,12 +1,12 @@
 //! A token set as the token endpoint (or an implicit-grant redirect) hands it over.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::{self, Error};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
-/// Tokens and what the provider said about them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Tokens and what the provider said about them. Not serializable: it holds secrets.
+#[derive(Debug, Clone)]
 pub struct TokenSet {
     pub access_token: AccessToken,
     pub refresh_token: Option<RefreshToken>,

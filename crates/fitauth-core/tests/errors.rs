@@ -345,7 +345,9 @@ async fn retry_gives_up_on_errors_that_are_not_transient() {
     let env = Env::start().await;
     let (client, tokens) = connected(&env).await;
     client
-        .revoke(tokens.refresh_token.as_ref().unwrap().secret())
+        .revoke(fitauth_core::TokenToRevoke::Refresh(
+            tokens.refresh_token.as_ref().unwrap(),
+        ))
         .await
         .unwrap();
     env.clear_requests().await;

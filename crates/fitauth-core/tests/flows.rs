@@ -6,6 +6,7 @@ mod common;
 use base64::Engine;
 use common::*;
 use fitauth_core::{
+    TokenToRevoke,
     AppType, AuthorizeOptions, Authorized, LoopbackListener, OAuthClient, PendingAuthorization,
     ProviderKind, RedirectParams, RefreshToken, Revoked, TokenSet,
 };
@@ -412,7 +413,7 @@ async fn google_health_loopback_pkce_secret_refresh_tokeninfo_identity_revoke() 
     assert_eq!(me.legacy_user_id.as_deref(), Some("SBX123"));
 
     assert_eq!(
-        client.revoke(original.secret()).await.unwrap(),
+        client.revoke(TokenToRevoke::Refresh(&original)).await.unwrap(),
         Revoked::Revoked
     );
     assert!(
@@ -424,7 +425,7 @@ async fn google_health_loopback_pkce_secret_refresh_tokeninfo_identity_revoke() 
         "reconnect_needed"
     );
     assert_eq!(
-        client.revoke(original.secret()).await.unwrap(),
+        client.revoke(TokenToRevoke::Refresh(&original)).await.unwrap(),
         Revoked::AlreadyInvalid
     );
 }
@@ -560,7 +561,7 @@ async fn fitbit_revoke_ends_every_token_of_the_grant() {
         let tokens = connect(&client, fitbit_code(), Consent::allow()).await;
         let refresh = tokens.refresh_token.clone().unwrap();
         assert_eq!(
-            client.revoke(refresh.secret()).await.unwrap(),
+            client.revoke(TokenToRevoke::Refresh(&refresh)).await.unwrap(),
             Revoked::Revoked
         );
         assert_eq!(
@@ -623,7 +624,9 @@ async fn the_exchange_log_never_holds_a_secret() {
         .await
         .unwrap_err(); // echoes the token
     client
-        .revoke(refreshed.refresh_token.as_ref().unwrap().secret())
+        .revoke(TokenToRevoke::Refresh(
+            refreshed.refresh_token.as_ref().unwrap(),
+        ))
         .await
         .unwrap();
 

@@ -68,6 +68,10 @@ pub struct User {
     pub display_name: &'static str,
     pub first_name: &'static str,
     pub last_name: &'static str,
+    /// The Google account's address: the `email` claim of ID tokens and tokeninfo.
+    pub email: &'static str,
+    /// The Google account's stable subject id: the `sub` claim of ID tokens (not the Health id).
+    pub google_sub: &'static str,
 }
 
 /// The first user owns the personal app.
@@ -78,6 +82,8 @@ pub const USERS: &[User] = &[
         display_name: "Sam Sandbox",
         first_name: "Sam",
         last_name: "Sandbox",
+        email: "sam.sandbox@example.com",
+        google_sub: "100000000000000000001",
     },
     User {
         fitbit_id: "SBX456",
@@ -85,6 +91,8 @@ pub const USERS: &[User] = &[
         display_name: "Riley Visitor",
         first_name: "Riley",
         last_name: "Visitor",
+        email: "riley.visitor@example.com",
+        google_sub: "100000000000000000002",
     },
 ];
 

@@ -185,14 +185,20 @@ pub async fn google_tokeninfo(
     let now = inner.now();
     match inner.check_bearer(&token, Dialect::Google) {
         Ok(g) => {
-            let body = json!({
+            let user = g.user.as_deref().and_then(clients::user);
+            let mut body = json!({
                 "azp": g.client_id, "aud": g.client_id,
-                "sub": g.user.as_deref().and_then(clients::user).map(|u| u.health_id),
+                "sub": user.map(|u| u.health_id),
                 "scope": g.scopes.join(" "),
                 "exp": g.expires_at.to_string(),
                 "expires_in": (g.expires_at - now).to_string(),
                 "access_type": "offline",
             });
+            // Like Google's, the address comes only with the `email` scope, and as strings.
+            if let Some(user) = user.filter(|_| g.scopes.iter().any(|s| s == "email")) {
+                body["email"] = json!(user.email);
+                body["email_verified"] = json!("true");
+            }
             (StatusCode::OK, axum::Json(body)).into_response()
         }
         Err(_) => oauth_error(StatusCode::BAD_REQUEST, "invalid_token", "Invalid Value"),

@@ -1,6 +1,6 @@
 //! The token endpoints: Fitbit's `/oauth2/token` (client auth by app type, rotation with the
 //! duplicate-request grace, client credentials) and Google's `/token` (secret required,
-//! non-rotating refresh).
+//! non-rotating refresh, an `id_token` when `openid` was granted).
 
 use std::collections::HashMap;
 
@@ -129,6 +129,17 @@ pub fn mint_access(
         },
     );
     token
+}
+
+/// A signed Google ID token for the grant, if it carries `openid` (see [`jwt::id_token_claims`]).
+fn google_id_token(
+    inner: &Inner,
+    client_id: &str,
+    user: &str,
+    scopes: &[String],
+) -> Option<String> {
+    let claims = jwt::id_token_claims(client_id, clients::user(user)?, scopes, inner.now())?;
+    Some(jwt::sign(&inner.jwt_key, &claims))
 }
 
 fn mint_refresh(
@@ -551,10 +562,13 @@ pub async fn google_token(
                     g.minted = vec![access.clone(), refresh.clone()];
                 }
             }
-            let body = json!({
+            let mut body = json!({
                 "access_token": access, "expires_in": lifetime, "refresh_token": refresh,
                 "scope": scopes.join(" "), "token_type": "Bearer",
             });
+            if let Some(id_token) = google_id_token(&inner, app.client_id, &user, &scopes) {
+                body["id_token"] = json!(id_token);
+            }
             (StatusCode::OK, axum::Json(body)).into_response()
         }
         Some("refresh_token") => {
@@ -580,9 +594,15 @@ pub async fn google_token(
                 &grant.scopes,
                 lifetime,
             );
-            let body = json!({
+            let mut body = json!({
                 "access_token": access, "expires_in": lifetime, "scope": grant.scopes.join(" "), "token_type": "Bearer",
             });
+            // Google's refresh answers may carry a fresh ID token too.
+            if let Some(id_token) =
+                google_id_token(&inner, app.client_id, &grant.user, &grant.scopes)
+            {
+                body["id_token"] = json!(id_token);
+            }
             (StatusCode::OK, axum::Json(body)).into_response()
         }
         _ => oauth_error(

@@ -339,3 +339,203 @@ async fn access_tokens_are_hs256_jwts_with_fitbit_scope_codes() {
         28800
     );
 }
+
+const GOOGLE_SLEEP: &str = "https://www.googleapis.com/auth/googlehealth.sleep.readonly";
+
+fn google_authorize(base: &str, scope: &str) -> String {
+    let mut url = url::Url::parse(&format!("{base}/o/oauth2/v2/auth")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", "sandbox-google")
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", "http://127.0.0.1:9/")
+        .append_pair("scope", scope)
+        .append_pair("state", "g")
+        .append_pair("code_challenge", &challenge())
+        .append_pair("code_challenge_method", "S256");
+    url.into()
+}
+
+/// Shows the Google consent page for `scope`, then allows as `user` with only the `ticked`
+/// scopes (the form posts just the ticked checkboxes). Returns the consent page and the code.
+async fn google_consent(
+    http: &reqwest::Client,
+    base: &str,
+    scope: &str,
+    user: &str,
+    ticked: &[&str],
+) -> (String, String) {
+    let html = http
+        .get(google_authorize(base, scope))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rid_at =
+        html.find("name=\"request_id\" value=\"").unwrap() + "name=\"request_id\" value=\"".len();
+    let rid = &html[rid_at..rid_at + html[rid_at..].find('"').unwrap()];
+    let mut form = vec![("request_id", rid), ("user", user), ("decision", "allow")];
+    form.extend(ticked.iter().map(|s| ("scope", *s)));
+    let resp = http
+        .post(format!("{base}/o/oauth2/v2/auth/decision"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let code = query_param(&location(&resp), "code").unwrap();
+    (html, code)
+}
+
+/// Exchanges a `sandbox-google` code from an authorization made by `google_authorize`.
+async fn google_exchange(http: &reqwest::Client, base: &str, code: &str) -> Value {
+    let resp = http
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "sandbox-google"),
+            ("client_secret", "sandbox-google-secret"),
+            ("code", code),
+            ("redirect_uri", "http://127.0.0.1:9/"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+async fn google_tokeninfo(http: &reqwest::Client, base: &str, access_token: &str) -> Value {
+    http.get(format!("{base}/tokeninfo"))
+        .query(&[("access_token", access_token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The header and claims of a JWT, decoded without checking the signature (as clients do).
+fn jwt_parts(jwt: &str) -> (Value, Value) {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "{jwt}");
+    let decode = |p: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    (decode(parts[0]), decode(parts[1]))
+}
+
+#[tokio::test]
+async fn google_openid_email_grant_returns_an_id_token_with_the_chosen_users_email() {
+    let (sandbox, http) = start(false).await;
+    let base = sandbox.base_url();
+    let scope = format!("openid email {GOOGLE_SLEEP}");
+    let (_, code) = google_consent(
+        &http,
+        base,
+        &scope,
+        "SBX456",
+        &["openid", "email", GOOGLE_SLEEP],
+    )
+    .await;
+    let token = google_exchange(&http, base, &code).await;
+    assert_eq!(token["scope"], scope);
+    let (header, claims) = jwt_parts(token["id_token"].as_str().expect("an id_token"));
+    assert_eq!(header["alg"], "HS256");
+    assert_eq!(claims["iss"], "https://accounts.google.com");
+    assert_eq!(claims["aud"], "sandbox-google");
+    assert_eq!(claims["azp"], "sandbox-google");
+    assert_eq!(claims["sub"], "100000000000000000002");
+    assert_eq!(claims["email"], "riley.visitor@example.com");
+    assert_eq!(claims["email_verified"], true);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+
+    // tokeninfo shows the address too, in Google's string style.
+    let info = google_tokeninfo(&http, base, token["access_token"].as_str().unwrap()).await;
+    assert_eq!(info["email"], "riley.visitor@example.com");
+    assert_eq!(info["email_verified"], "true");
+
+    // A refresh answer carries a fresh ID token with the same identity.
+    let refreshed: Value = http
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "sandbox-google"),
+            ("client_secret", "sandbox-google-secret"),
+            ("refresh_token", token["refresh_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(refreshed.get("refresh_token").is_none());
+    let (_, again) = jwt_parts(refreshed["id_token"].as_str().expect("an id_token"));
+    assert_eq!(again["sub"], "100000000000000000002");
+    assert_eq!(again["email"], "riley.visitor@example.com");
+}
+
+#[tokio::test]
+async fn google_id_token_has_no_email_when_email_is_unticked() {
+    let (sandbox, http) = start(false).await;
+    let base = sandbox.base_url();
+    let (html, code) = google_consent(
+        &http,
+        base,
+        &format!("openid email {GOOGLE_SLEEP}"),
+        "SBX123",
+        &["openid", GOOGLE_SLEEP],
+    )
+    .await;
+    // The consent page offers the identity scopes next to the Health scope, all ticked.
+    for needle in [
+        "action=\"/o/oauth2/v2/auth/decision\"",
+        "Sign you in with Google",
+        "name=\"scope\" value=\"openid\" id=\"scope-openid\" checked",
+        "See your email address",
+        "name=\"scope\" value=\"email\" id=\"scope-email\" checked",
+        "See your sleep data",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+    let token = google_exchange(&http, base, &code).await;
+    assert_eq!(token["scope"], format!("openid {GOOGLE_SLEEP}"));
+    let (_, claims) = jwt_parts(token["id_token"].as_str().expect("an id_token"));
+    assert_eq!(claims["sub"], "100000000000000000001");
+    assert!(claims.get("email").is_none(), "{claims}");
+    assert!(claims.get("email_verified").is_none(), "{claims}");
+
+    let info = google_tokeninfo(&http, base, token["access_token"].as_str().unwrap()).await;
+    assert!(info.get("email").is_none(), "{info}");
+}
+
+#[tokio::test]
+async fn google_grant_without_openid_has_no_id_token() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    for scope in [GOOGLE_SLEEP.to_owned(), format!("email {GOOGLE_SLEEP}")] {
+        let loc = location(
+            &http
+                .get(google_authorize(base, &scope))
+                .send()
+                .await
+                .unwrap(),
+        );
+        let code = query_param(&loc, "code").unwrap();
+        let token = google_exchange(&http, base, &code).await;
+        assert_eq!(token["scope"], scope);
+        assert!(token.get("id_token").is_none(), "{token}");
+    }
+}

@@ -38,6 +38,8 @@ export interface AccountView {
   provider: ProviderKind;
   user_id: string | null;
   display_name: string | null;
+  /** The signed-in person's email, when the provider said. */
+  email: string | null;
   label: string;
   state: AccountState;
   token_type: string;
@@ -87,7 +89,8 @@ export interface AppInput {
 
 export interface Waiting {
   app: string;
-  account: string;
+  /** The name given to store under; null when Rust names it after the person who signs in. */
+  account: string | null;
   provider: ProviderKind;
   redirect: RedirectMode;
   redirect_uri: string;
@@ -98,6 +101,8 @@ export interface Waiting {
 export interface ConnectedView {
   account: AccountView;
   label: string;
+  /** True when an existing account of the same person was updated in place, not created. */
+  updated: boolean;
 }
 
 export interface Overview {
@@ -214,8 +219,10 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const api = {
   overview: () => call<Overview>('app_overview'),
   scopeCatalog: (provider: ProviderKind) => call<ScopeInfo[]>('scope_catalog', { provider }),
-  startConnect: (choice: Choice, scopes: string[], app?: string) =>
-    call<Waiting>('start_connect', { request: { choice, scopes, app: app ?? null } }),
+  /** `app`: the registration to use (null: the first of the chosen provider); `account`: the
+   *  name to store under, trimmed (null: named after the person who signs in). */
+  startConnect: (choice: Choice, scopes: string[], app?: string | null, account?: string | null) =>
+    call<Waiting>('start_connect', { request: { choice, scopes, app: app ?? null, account: account ?? null } }),
   cancelConnect: () => call<void>('cancel_connect'),
   pasteRedirect: (address: string) => call<ConnectedView>('paste_redirect', { address }),
   listAccounts: () => call<AccountView[]>('list_accounts'),
@@ -224,6 +231,8 @@ export const api = {
   introspectAccount: (name: string) => call<Introspection>('introspect_account', { name }),
   revokeAccount: (name: string) => call<AccountView>('revoke_account', { name }),
   removeAccount: (name: string) => call<void>('remove_account', { name }),
+  /** Rust's `new_name` parameter arrives as `newName` (Tauri's camelCase argument names). */
+  renameAccount: (name: string, newName: string) => call<AccountView>('rename_account', { name, newName }),
   revealSecret: (name: string, which: Which) => call<string>('reveal_secret', { name, which }),
   listApps: () => call<AppView[]>('list_apps'),
   saveApp: (input: AppInput) => call<AppView>('save_app', { input }),

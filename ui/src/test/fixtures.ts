@@ -1,4 +1,4 @@
-import type { AccountDetail, AccountView, AppView, Overview, ScopeInfo } from '../lib/api';
+import type { AccountDetail, AccountView, AppView, ConnectedView, Overview, ScopeInfo } from '../lib/api';
 
 // Real "now", so the shared ticker agrees; expiries get a 30 s cushion against minute boundaries.
 export const NOW = Math.floor(Date.now() / 1000);
@@ -32,6 +32,24 @@ export const sandboxApp: AppView = {
   },
 };
 
+/** A registration of one's own (not the sandbox) for `provider`. */
+export function registration(name: string, provider: AppView['provider'] = 'fitbit'): AppView {
+  return {
+    name,
+    provider,
+    client_id: `${name}-client`,
+    app_type: provider === 'google-health' ? 'client' : 'personal',
+    redirect: 'loopback',
+    base_url: null,
+    has_client_secret: false,
+    is_sandbox: false,
+    is_builtin: false,
+    redirect_uris: ['http://127.0.0.1/callback'],
+    redirect_note: '',
+    endpoints: null,
+  };
+}
+
 export function account(over: Partial<AccountView> = {}): AccountView {
   return {
     name: 'sandbox',
@@ -39,6 +57,7 @@ export function account(over: Partial<AccountView> = {}): AccountView {
     provider: 'fitbit',
     user_id: 'SBX123',
     display_name: 'Sam Sandbox',
+    email: null,
     label: 'Sam Sandbox',
     state: 'active',
     token_type: 'Bearer',
@@ -54,6 +73,12 @@ export function account(over: Partial<AccountView> = {}): AccountView {
     scopes_denied: ['sleep'],
     ...over,
   };
+}
+
+/** What Rust says once a sign-in finished: a new account unless `updated`. */
+export function connected(over: Partial<AccountView> = {}, updated = false): ConnectedView {
+  const a = account(over);
+  return { account: a, label: a.label, updated };
 }
 
 export function overview(over: Partial<Overview> = {}): Overview {
@@ -121,4 +146,12 @@ export const deniedReport = {
   message: 'You chose not to share access, so nothing was connected.',
   hint: 'Connect again and choose Allow to share your data.',
   detail: 'access_denied',
+};
+
+/** What Rust says when a rename asks for a name another account already has. */
+export const nameTakenReport = {
+  kind: 'validation',
+  message: 'There is already an account named “Riley”.',
+  hint: 'Choose another name.',
+  detail: null,
 };

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import Connect from './Connect.svelte';
-import { account, deniedReport, fitbitScopes, NOW, sandboxApp } from '../test/fixtures';
+import { connected, deniedReport, fitbitScopes, NOW, registration, sandboxApp } from '../test/fixtures';
 
 type Calls = { cmd: string; args: Record<string, unknown> }[];
 
@@ -20,7 +20,7 @@ function backend(over: Record<string, (args: Record<string, unknown>) => unknown
         case 'start_connect':
           return {
             app: 'sandbox',
-            account: 'sandbox',
+            account: null,
             provider: 'fitbit',
             redirect: 'scheme',
             redirect_uri: 'fitauth://callback',
@@ -77,7 +77,12 @@ describe('Connect', () => {
     expect(await screen.findByText('Finish in your browser…')).toBeInTheDocument();
     const start = calls.find((c) => c.cmd === 'start_connect');
     expect(start?.args).toEqual({
-      request: { choice: 'sandbox', scopes: ['activity', 'heartrate', 'profile', 'sleep'], app: null },
+      request: {
+        choice: 'sandbox',
+        scopes: ['activity', 'heartrate', 'profile', 'sleep'],
+        app: null,
+        account: null,
+      },
     });
     expect(screen.getByText(/This sign-in expires in/)).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
@@ -90,10 +95,172 @@ describe('Connect', () => {
     const { onchanged } = renderConnect();
     await userEvent.click(await screen.findByRole('button', { name: 'Connect' }));
     await screen.findByText('Finish in your browser…');
-    await emit('connect-finished', { account: account(), label: 'Sam Sandbox' });
+    await emit('connect-finished', connected());
     expect(await screen.findByRole('heading', { name: 'Connected as Sam Sandbox' })).toBeInTheDocument();
     expect(screen.getByText(/Access renews automatically/)).toBeInTheDocument();
     expect(onchanged).toHaveBeenCalled();
+  });
+
+  test('success: a new account says the name it was saved under', async () => {
+    backend();
+    renderConnect();
+    await userEvent.click(await screen.findByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    await emit('connect-finished', connected({ name: 'sam@example.com', email: 'sam@example.com' }));
+    await screen.findByRole('heading', { name: 'Connected as Sam Sandbox' });
+    expect(screen.getByText('Saved as “sam@example.com”.')).toBeInTheDocument();
+    expect(screen.queryByText(/Updated the existing account/)).not.toBeInTheDocument();
+  });
+
+  test('success: signing in again as the same person updates that account in place', async () => {
+    backend();
+    renderConnect();
+    await userEvent.click(await screen.findByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    await emit('connect-finished', connected({ name: 'Sam at home' }, true));
+    await screen.findByRole('heading', { name: 'Connected as Sam Sandbox' });
+    expect(screen.getByText('Updated the existing account “Sam at home”.')).toBeInTheDocument();
+    expect(screen.queryByText(/Saved as/)).not.toBeInTheDocument();
+  });
+
+  test('the account name is optional: sent trimmed, or null when left blank', async () => {
+    const calls = backend();
+    renderConnect();
+    const name = await screen.findByRole('textbox', { name: 'Account name' });
+    expect(name).toHaveValue('');
+    expect(name).toHaveAttribute('placeholder', 'Named after you');
+    expect(name).toHaveAccessibleDescription(
+      'Optional: by default the account is named after the person who signs in.',
+    );
+
+    await userEvent.type(name, '   ');
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    expect(calls.filter((c) => c.cmd === 'start_connect').at(-1)?.args).toMatchObject({
+      request: { choice: 'sandbox', app: null, account: null },
+    });
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+
+    const again = await screen.findByRole('textbox', { name: 'Account name' });
+    await userEvent.clear(again);
+    await userEvent.type(again, '  Work watch  ');
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    expect(calls.filter((c) => c.cmd === 'start_connect').at(-1)?.args).toMatchObject({
+      request: { choice: 'sandbox', app: null, account: 'Work watch' },
+    });
+  });
+
+  test('waiting: a name given for the account is mentioned', async () => {
+    backend({
+      start_connect: (args) => ({
+        app: 'sandbox',
+        account: (args.request as { account: string | null }).account,
+        provider: 'fitbit',
+        redirect: 'scheme',
+        redirect_uri: 'fitauth://callback',
+        started_at: NOW,
+        expires_at: NOW + 600,
+      }),
+    });
+    renderConnect();
+    await userEvent.type(await screen.findByRole('textbox', { name: 'Account name' }), 'Work watch');
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    expect(screen.getByText(/It will be saved as “Work watch”\./)).toBeInTheDocument();
+  });
+
+  test('"Connect another account" starts over with the name field cleared', async () => {
+    backend();
+    renderConnect();
+    await userEvent.type(await screen.findByRole('textbox', { name: 'Account name' }), 'Work watch');
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    await emit('connect-finished', connected({ name: 'Work watch' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Connect another account' }));
+    expect(await screen.findByRole('textbox', { name: 'Account name' })).toHaveValue('');
+    expect(screen.getByRole('button', { name: 'Connect' })).toBeInTheDocument();
+  });
+
+  test('several registrations for the chosen way: a picker, and the picked one is sent', async () => {
+    const calls = backend();
+    renderConnect([sandboxApp, registration('work-fitbit'), registration('home-fitbit')]);
+    // Fitbit apps only: the legacy API is chosen.
+    expect(screen.getByRole('radio', { name: /Fitbit \(legacy API\)/ })).toBeChecked();
+    const picker = await screen.findByRole('combobox', { name: 'Registration' });
+    expect(picker).toHaveValue('work-fitbit');
+    // The sandbox registration is not one of them.
+    expect(
+      Array.from((picker as HTMLSelectElement).options).map((o) => o.value),
+    ).toEqual(['work-fitbit', 'home-fitbit']);
+    await userEvent.selectOptions(picker, 'home-fitbit');
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    expect(calls.find((c) => c.cmd === 'start_connect')?.args).toEqual({
+      request: { choice: 'fitbit', scopes: ['profile'], app: 'home-fitbit', account: null },
+    });
+  });
+
+  test('one registration, or the sandbox: no picker, and Rust uses the first', async () => {
+    const calls = backend();
+    renderConnect([registration('only-google', 'google-health'), registration('work-fitbit'), registration('home-fitbit')]);
+    // Google is chosen first and has a single registration.
+    expect(screen.getByRole('radio', { name: /Fitbit via Google account/ })).toBeChecked();
+    await screen.findByRole('textbox', { name: 'Account name' });
+    expect(screen.queryByRole('combobox', { name: 'Registration' })).not.toBeInTheDocument();
+    // The legacy API has two.
+    await userEvent.click(screen.getByRole('radio', { name: /Fitbit \(legacy API\)/ }));
+    expect(await screen.findByRole('combobox', { name: 'Registration' })).toHaveValue('work-fitbit');
+    // The sandbox has none to pick from.
+    await userEvent.click(screen.getByRole('radio', { name: /Try it offline/ }));
+    await screen.findByRole('checkbox', { name: /Profile/ });
+    expect(screen.queryByRole('combobox', { name: 'Registration' })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('radio', { name: /Fitbit via Google account/ }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Select all' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    expect(calls.find((c) => c.cmd === 'start_connect')?.args).toMatchObject({
+      request: { choice: 'google-health', app: null, account: null },
+    });
+  });
+
+  test('a name that belongs to someone else is explained; Try again keeps it to edit', async () => {
+    backend({
+      start_connect: () => {
+        throw {
+          kind: 'account_taken',
+          message: 'The account “Riley” belongs to someone else, so nothing was saved.',
+          hint: 'Connect again with another name, or leave the name empty.',
+          detail: null,
+        };
+      },
+    });
+    const { ongoto } = renderConnect();
+    await userEvent.type(await screen.findByRole('textbox', { name: 'Account name' }), 'Riley');
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('belongs to someone else');
+    expect(screen.queryByRole('button', { name: 'Open Apps' })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('textbox', { name: 'Account name' })).toHaveValue('Riley');
+    expect(ongoto).not.toHaveBeenCalled();
+  });
+
+  test('a misconfigured registration offers Apps', async () => {
+    backend({
+      start_connect: () => {
+        throw {
+          kind: 'config',
+          message: 'The app registration “work-fitbit” is missing its client secret.',
+          hint: 'Add the client secret under Apps.',
+          detail: null,
+        };
+      },
+    });
+    const { ongoto } = renderConnect([registration('work-fitbit')]);
+    await userEvent.click(await screen.findByRole('button', { name: 'Connect' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('missing its client secret');
+    await userEvent.click(screen.getByRole('button', { name: 'Open Apps' }));
+    expect(ongoto).toHaveBeenCalledWith('apps');
   });
 
   test('error: a failure is a sentence and a next step, never JSON', async () => {
@@ -123,7 +290,7 @@ describe('Connect', () => {
 
   test('paste the address instead', async () => {
     const calls = backend({
-      paste_redirect: () => ({ account: account(), label: 'Sam Sandbox' }),
+      paste_redirect: () => connected(),
     });
     renderConnect();
     await userEvent.click(await screen.findByRole('button', { name: 'Connect' }));

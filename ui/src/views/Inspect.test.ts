@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import Inspect from './Inspect.svelte';
-import { account, detail, NOW } from '../test/fixtures';
+import { account, detail, nameTakenReport, NOW } from '../test/fixtures';
 import { clock } from '../lib/time';
 
 type Calls = { cmd: string; args: Record<string, unknown> }[];
@@ -17,7 +17,7 @@ function backend(over: Record<string, (args: Record<string, unknown>) => unknown
       if (over[cmd]) return over[cmd](a);
       switch (cmd) {
         case 'inspect_account':
-          return detail();
+          return detail({ account: account({ name: a.name as string }) });
         case 'reveal_secret':
           return a.which === 'access_token' ? 'the-real-access-token-value' : 'the-real-refresh-token';
         case 'introspect_account':
@@ -42,7 +42,9 @@ function backend(over: Record<string, (args: Record<string, unknown>) => unknown
 }
 
 function renderInspect(accounts = [account()]) {
-  render(Inspect, { accounts, selected: null, visible: true, onchanged: vi.fn(), ongoto: vi.fn() });
+  const onchanged = vi.fn();
+  const { rerender } = render(Inspect, { accounts, selected: null, visible: true, onchanged, ongoto: vi.fn() });
+  return { onchanged, rerender };
 }
 
 describe('Inspect', () => {
@@ -121,6 +123,87 @@ describe('Inspect', () => {
     await screen.findByRole('heading', { name: 'Sam Sandbox' });
     await userEvent.click(screen.getByRole('button', { name: 'Refresh' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('must be reconnected');
+  });
+
+  test('Rename: the account is stored under the new name and stays selected', async () => {
+    const calls = backend({
+      rename_account: (a) => account({ name: a.newName as string }),
+    });
+    const { onchanged } = renderInspect([account(), account({ name: 'riley', label: 'Riley Visitor' })]);
+    await screen.findByRole('heading', { name: 'Sam Sandbox' });
+    expect(screen.getByText(/Account “sandbox”/)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Rename' }));
+    const input = screen.getByRole('textbox', { name: 'New name' });
+    expect(input).toHaveValue('sandbox');
+    expect(input).toHaveFocus();
+    await userEvent.clear(input);
+    await userEvent.type(input, '  Sam at home ');
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(onchanged).toHaveBeenCalled());
+    expect(calls.filter((c) => c.cmd === 'rename_account').map((c) => c.args)).toEqual([
+      { name: 'sandbox', newName: 'Sam at home' },
+    ]);
+    // The renamed account is the one shown now: loaded under its new name.
+    await waitFor(() => expect(calls.at(-1)).toEqual({ cmd: 'inspect_account', args: { name: 'Sam at home' } }));
+    expect(await screen.findByText(/Account “Sam at home”/)).toBeInTheDocument();
+    expect(screen.getByText('Renamed to “Sam at home”.')).toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: 'New name' })).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Rename' })).toHaveFocus();
+  });
+
+  test('Rename: a name already in use is explained and the form stays open', async () => {
+    const calls = backend({
+      rename_account: () => {
+        throw nameTakenReport;
+      },
+    });
+    const { onchanged } = renderInspect([account(), account({ name: 'Riley', label: 'Riley Visitor' })]);
+    await screen.findByRole('heading', { name: 'Sam Sandbox' });
+    await userEvent.click(screen.getByRole('button', { name: 'Rename' }));
+    const input = screen.getByRole('textbox', { name: 'New name' });
+    await userEvent.clear(input);
+    await userEvent.type(input, 'Riley');
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('There is already an account named “Riley”.');
+    expect(alert).toHaveTextContent('Choose another name.');
+    expect(calls.find((c) => c.cmd === 'rename_account')?.args).toEqual({ name: 'sandbox', newName: 'Riley' });
+    expect(onchanged).not.toHaveBeenCalled();
+    expect(screen.getByRole('textbox', { name: 'New name' })).toHaveValue('Riley');
+    expect(screen.getByText(/Account “sandbox”/)).toBeInTheDocument();
+  });
+
+  test('Rename: Cancel (or Escape) closes the form without asking Rust', async () => {
+    const calls = backend();
+    renderInspect();
+    await screen.findByRole('heading', { name: 'Sam Sandbox' });
+    await userEvent.click(screen.getByRole('button', { name: 'Rename' }));
+    await userEvent.type(screen.getByRole('textbox', { name: 'New name' }), 'x');
+    await userEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('textbox', { name: 'New name' })).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Rename' })).toHaveFocus();
+    await userEvent.keyboard('{Enter}');
+    expect(screen.getByRole('textbox', { name: 'New name' })).toHaveFocus();
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByRole('textbox', { name: 'New name' })).not.toBeInTheDocument();
+    expect(calls.some((c) => c.cmd === 'rename_account')).toBe(false);
+  });
+
+  test('the account list shows each account by who it is, with its name', async () => {
+    backend({
+      inspect_account: () => detail({ account: account({ name: 'sam@example.com', email: 'sam@example.com' }) }),
+    });
+    renderInspect([
+      account({ name: 'sam@example.com', email: 'sam@example.com' }),
+      account({ name: 'Riley Visitor', user_id: 'SBX456', display_name: 'Riley Visitor', label: 'Riley Visitor' }),
+    ]);
+    const list = screen.getByRole('navigation', { name: 'Accounts' });
+    const buttons = within(list).getAllByRole('button');
+    expect(buttons).toHaveLength(2);
+    expect(buttons[0]).toHaveTextContent('Sam Sandbox');
+    expect(buttons[0]).toHaveTextContent('sam@example.com · fitbit');
+    expect(buttons[1]).toHaveTextContent('Riley Visitor');
+    expect(await screen.findByText('sam@example.com', { selector: 'dd' })).toBeInTheDocument();
   });
 
   test('no accounts yet', async () => {

@@ -1,83 +1,41 @@
 //! One error model for everything that can go wrong, each variant with a sentence a person
-//! understands (`Display`), a next step ([`Error::hint`]) and a stable machine code ([`Error::kind`]).
+//! understands (`Display`), a stable machine code ([`Error::kind`]) and a next step
+//! ([`Error::hint`]) worded for no face in particular: the desktop app and the `fitauth` command
+//! word their own next steps, keyed on the kind (a button in one is a command in the other).
 //!
-//! Provider responses come in three shapes, all read here:
-//! - Fitbit: `{"errors":[{"errorType":"invalid_grant","message":"…"}],"success":false}`
-//! - Google APIs: `{"error":{"code":403,"message":"…","status":"PERMISSION_DENIED"}}`
-//! - RFC 6749: `{"error":"invalid_grant","error_description":"…"}`
-//!
-//! Provider text is redacted before it gets here (see [`crate::secret::Redactor`]): Fitbit echoes
-//! tokens back in its messages.
+//! Provider answers are read into these in [`response`].
+
+mod response;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{local_hh_mm, now_unix};
 
-/// Which call failed; it decides what an ambiguous answer means (an `invalid_grant` from a code
-/// exchange is a spent code, from a refresh it is a dead refresh token).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operation {
-    CodeExchange,
-    Refresh,
-    ClientCredentials,
-    Introspect,
-    TokenInfo,
-    Revoke,
-    Identity,
-}
-
-impl Operation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::CodeExchange => "code exchange",
-            Operation::Refresh => "refresh",
-            Operation::ClientCredentials => "client credentials",
-            Operation::Introspect => "introspect",
-            Operation::TokenInfo => "tokeninfo",
-            Operation::Revoke => "revoke",
-            Operation::Identity => "identity",
-        }
-    }
-
-    fn is_token_endpoint(self) -> bool {
-        matches!(
-            self,
-            Operation::CodeExchange | Operation::Refresh | Operation::ClientCredentials
-        )
-    }
-}
-
-/// What the provider said, as far as it said anything: its error code and description.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProviderDetail {
-    /// `errorType` (Fitbit), `status` (Google APIs) or `error` (RFC 6749).
-    pub code: Option<String>,
-    pub description: Option<String>,
-    pub http_status: Option<u16>,
-}
-
-impl std::fmt::Display for ProviderDetail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut parts = Vec::new();
-        if let Some(s) = self.http_status {
-            parts.push(format!("HTTP {s}"));
-        }
-        if let Some(c) = &self.code {
-            parts.push(c.clone());
-        }
-        if let Some(d) = &self.description {
-            parts.push(d.clone());
-        }
-        f.write_str(&parts.join(" · "))
-    }
-}
+pub use response::{from_response, parse_error_body, snippet, unexpected, Operation, ProviderDetail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    // --- set-up -------------------------------------------------------------------------------
-    #[error("The app is not set up correctly: {0}.")]
-    Config(String),
+    // --- input and set-up ---------------------------------------------------------------------
+    /// Input that cannot be used as given (a name, a URL, a flag, a combination the docs forbid).
+    #[error("That cannot be used: {0}.")]
+    Invalid(String),
+
+    /// The app registration cannot work as configured (a missing secret, a redirect the provider
+    /// does not allow, an endpoint it lacks).
+    #[error("The app registration is not set up correctly: {0}.")]
+    Setup(String),
+
+    /// The loopback listener for the browser's return could not be opened.
+    #[error("Fitauth could not listen on {address} for the browser's return ({reason}).")]
+    Listen { address: String, reason: String },
+
+    /// The web browser could not be started.
+    #[error("The web browser could not be opened ({reason}).")]
+    Browser { reason: String },
+
+    /// Something inside Fitauth itself failed (a task, the HTTP client).
+    #[error("Something inside Fitauth failed: {0}.")]
+    Internal(String),
 
     // --- the redirect -------------------------------------------------------------------------
     #[error("You chose not to share access, so nothing was connected.")]
@@ -180,8 +138,19 @@ pub enum Error {
     #[error("There is no account named \"{name}\".")]
     UnknownAccount { name: String },
 
-    #[error("Several accounts are connected ({names}); say which one with --account.")]
+    #[error("Several accounts are connected ({names}); say which one.")]
     AmbiguousAccount { names: String },
+
+    /// A sign-in asked to be stored under a name that belongs to another person's account.
+    #[error(
+        "The account \"{account}\" belongs to {owner}, not to {newcomer} who just signed in, so it \
+         was left as it was and nothing was saved."
+    )]
+    AccountTaken {
+        account: String,
+        owner: String,
+        newcomer: String,
+    },
 
     #[error("No account is connected yet.")]
     NoAccounts,
@@ -197,6 +166,9 @@ pub enum Error {
 
     #[error("There is no app registration named \"{name}\".")]
     UnknownApp { name: String },
+
+    #[error("{}", no_registration_message(*.provider))]
+    NoRegistration { provider: crate::provider::ProviderKind },
 
     #[error("Cancelled.")]
     Cancelled,
@@ -216,6 +188,14 @@ pub enum Error {
     Network { host: String, reason: String },
 }
 
+fn no_registration_message(provider: crate::provider::ProviderKind) -> String {
+    let what = match provider {
+        crate::provider::ProviderKind::GoogleHealth => "a Google desktop OAuth client",
+        crate::provider::ProviderKind::Fitbit => "a Fitbit app registration",
+    };
+    format!("To connect this way, Fitauth needs {what}, and none is set up yet.")
+}
+
 fn rate_limited_message(reset_at: Option<i64>) -> String {
     match reset_at {
         Some(t) if t > now_unix() => format!("Rate-limited until {}.", local_hh_mm(t)),
@@ -227,7 +207,12 @@ impl Error {
     /// A stable code for scripts and the UI.
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Config(_) => "config",
+            Error::Invalid(_) => "validation",
+            Error::Setup(_) => "config",
+            Error::Listen { .. } => "listen",
+            Error::Browser { .. } => "browser",
+            Error::Internal(_) => "internal",
+            Error::AccountTaken { .. } => "account_taken",
             Error::AccessDenied { .. } => "access_denied",
             Error::AuthorizationRejected { .. } => "authorization_rejected",
             Error::StateMismatch => "state_mismatch",
@@ -258,6 +243,7 @@ impl Error {
             Error::Revoked { .. } => "revoked",
             Error::SecretMissing { .. } => "secret_missing",
             Error::UnknownApp { .. } => "unknown_app",
+            Error::NoRegistration { .. } => "no_app",
             Error::Cancelled => "cancelled",
             Error::FinishedElsewhereFailed => "finished_elsewhere_failed",
             Error::Timeout { .. } => "timeout",
@@ -266,16 +252,32 @@ impl Error {
         }
     }
 
-    /// What to do next, in one sentence.
+    /// What to do next, in one sentence that names no face: the desktop app and the `fitauth`
+    /// command replace the hints of the kinds where the next step is a button or a command.
     pub fn hint(&self) -> &'static str {
         match self {
-            Error::Config(_) => "Check the app registration under Apps.",
+            Error::Invalid(_) => "Correct it and try again; nothing was changed.",
+            Error::Setup(_) => {
+                "Check the app registration (client id, secret, app type, redirect) against the \
+                 provider's developer console."
+            }
+            Error::Listen { .. } => {
+                "Another program is using that port: close it, or use another port, then try again."
+            }
+            Error::Browser { .. } => {
+                "Open the sign-in address in a browser yourself, or set BROWSER to a browser command."
+            }
+            Error::Internal(_) => "Try again; if it keeps happening, the log has the details.",
+            Error::AccountTaken { .. } => {
+                "Choose another name, or leave the name empty so the account is named after the \
+                 person who signs in."
+            }
             Error::AccessDenied { .. } => "Connect again and choose Allow to share your data.",
             Error::AuthorizationRejected { .. } => {
                 "Check the app registration (client id, redirect address, scopes), then connect again."
             }
             Error::StateMismatch => {
-                "Nothing was changed. Start the connection again from this app and finish it in the \
+                "Nothing was changed. Start the connection again from Fitauth and finish it in the \
                  same browser tab."
             }
             Error::MalformedRedirect(_) => {
@@ -288,8 +290,8 @@ impl Error {
             Error::AuthorizationExpired | Error::CodeRejected { .. } => "Start the connection again.",
             Error::RefreshRejected { .. } | Error::InvalidToken { .. } => "Reconnect the account.",
             Error::InvalidClient { .. } => {
-                "Check the client id, client secret and app type under Apps; they must match the \
-                 provider's developer console."
+                "Check the client id, client secret and app type of the registration; they must \
+                 match the provider's developer console."
             }
             Error::InvalidRequest { .. } => {
                 "Check that the redirect address registered with the provider matches exactly."
@@ -301,9 +303,7 @@ impl Error {
                 "Check the app's permissions in the provider's developer console."
             }
             Error::RateLimited { .. } => "Wait until then; stored tokens are unaffected.",
-            Error::Retired { .. } => {
-                "Connect through Google Health instead (choose \"Fitbit via Google account\")."
-            }
+            Error::Retired { .. } => "Connect through Google Health (Fitbit via Google account) instead.",
             Error::Server { .. } | Error::UnexpectedResponse { .. } | Error::Http { .. } => {
                 "Try again in a few minutes; stored tokens are unaffected."
             }
@@ -317,13 +317,16 @@ impl Error {
             Error::KeyringLocked { .. } => "Unlock your keyring (log in to the desktop), then try again.",
             Error::Storage { .. } => "Check that Fitauth's data folder (FITAUTH_HOME) is writable.",
             Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } => {
-                "Run `fitauth status` to list the accounts."
+                "Choose one of the connected accounts."
             }
-            Error::NoAccounts => "Connect one first with `fitauth login`.",
+            Error::NoAccounts => "Connect an account first.",
             Error::ReconnectNeeded { .. } | Error::Revoked { .. } | Error::SecretMissing { .. } => {
-                "Reconnect the account with `fitauth login`."
+                "Reconnect the account."
             }
-            Error::UnknownApp { .. } => "Run `fitauth apps list` to see the registrations.",
+            Error::UnknownApp { .. } => "Choose one of the app registrations.",
+            Error::NoRegistration { .. } => {
+                "Add an app registration for it, or try everything offline with the sandbox."
+            }
             Error::Cancelled => "Nothing was changed.",
             Error::FinishedElsewhereFailed => {
                 "Its window and log say why; sign in again when that is sorted out."
@@ -403,250 +406,3 @@ pub struct ErrorReport {
     pub detail: Option<String>,
 }
 
-/// Turns a non-success HTTP answer into an [`Error`]. `body` must already be redacted.
-pub fn from_response(
-    op: Operation,
-    legacy_fitbit: bool,
-    status: u16,
-    content_type: Option<&str>,
-    reset_at: Option<i64>,
-    body: &str,
-) -> Error {
-    let parsed = parse_error_body(body);
-    let mut detail = parsed.clone().unwrap_or_default();
-    detail.http_status = Some(status);
-
-    if status == 410 && legacy_fitbit {
-        return Error::Retired { detail };
-    }
-    if status == 429 {
-        return Error::RateLimited { reset_at, detail };
-    }
-    if status == 409 {
-        return Error::Conflict { detail };
-    }
-    let Some(parsed) = parsed else {
-        if status >= 500 {
-            return Error::Server { status, detail };
-        }
-        return unexpected(status, content_type, body).unwrap_or(Error::Http { detail });
-    };
-    let code = parsed.code.as_deref().unwrap_or("").to_ascii_lowercase();
-    match code.as_str() {
-        "invalid_grant" if op == Operation::Refresh => Error::RefreshRejected { detail },
-        "invalid_grant" => Error::CodeRejected { detail },
-        "access_denied" => Error::AccessDenied { detail },
-        "invalid_client" | "unauthorized_client" => Error::InvalidClient { detail },
-        "invalid_request"
-        | "redirect_uri_mismatch"
-        | "unsupported_grant_type"
-        | "invalid_scope"
-        | "validation"
-        | "request"
-        | "invalid_argument" => Error::InvalidRequest { detail },
-        "expired_token" => Error::ExpiredToken { detail },
-        "invalid_token" | "unauthenticated" => Error::InvalidToken { detail },
-        "insufficient_scope" => Error::InsufficientScope { detail },
-        "insufficient_permissions" | "permission_denied" => Error::Forbidden { detail },
-        _ if status >= 500 => Error::Server { status, detail },
-        _ if status == 401 && op.is_token_endpoint() => Error::InvalidClient { detail },
-        _ if status == 401 => Error::InvalidToken { detail },
-        _ if status == 403 => Error::Forbidden { detail },
-        _ => Error::Http { detail },
-    }
-}
-
-/// An error for a body that is not JSON at all, or `None` when it parses as JSON.
-pub fn unexpected(status: u16, content_type: Option<&str>, body: &str) -> Option<Error> {
-    let trimmed = body.trim_start();
-    let is_json = serde_json::from_str::<serde_json::Value>(body).is_ok();
-    if is_json {
-        return None;
-    }
-    let looks_html = content_type.is_some_and(|c| c.contains("html")) || trimmed.starts_with('<');
-    let claims_json = content_type.is_some_and(|c| c.contains("json"));
-    let what = if looks_html {
-        "an HTML page"
-    } else if claims_json || trimmed.starts_with('{') || trimmed.starts_with('[') {
-        "malformed JSON"
-    } else if trimmed.is_empty() {
-        "an empty answer"
-    } else {
-        "text that is not JSON"
-    };
-    Some(Error::UnexpectedResponse {
-        status,
-        what: what.into(),
-        snippet: snippet(body),
-    })
-}
-
-/// The first 200 characters of a body, on one line.
-pub fn snippet(body: &str) -> String {
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(200) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
-    }
-}
-
-/// Reads any of the three error shapes. `None` when the body is not JSON or has none of them.
-pub fn parse_error_body(body: &str) -> Option<ProviderDetail> {
-    #[derive(Deserialize)]
-    struct FitbitError {
-        #[serde(rename = "errorType")]
-        error_type: Option<String>,
-        message: Option<String>,
-    }
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    let obj = value.as_object()?;
-    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
-
-    // Fitbit: {"errors":[{"errorType","message"}],"success":false}
-    if let Some(errors) = obj.get("errors").and_then(|e| e.as_array()) {
-        let first: Option<FitbitError> = errors
-            .first()
-            .and_then(|e| serde_json::from_value(e.clone()).ok());
-        if let Some(first) = first {
-            return Some(ProviderDetail {
-                code: first.error_type,
-                description: first.message,
-                http_status: None,
-            });
-        }
-    }
-    match obj.get("error") {
-        // Google APIs: {"error":{"code":403,"message":"…","status":"PERMISSION_DENIED"}}
-        Some(serde_json::Value::Object(inner)) => Some(ProviderDetail {
-            code: text(inner.get("status")).or_else(|| {
-                inner
-                    .get("code")
-                    .and_then(|c| c.as_i64())
-                    .map(|c| c.to_string())
-            }),
-            description: text(inner.get("message")),
-            http_status: None,
-        }),
-        // RFC 6749: {"error":"invalid_grant","error_description":"…"}
-        Some(serde_json::Value::String(code)) => Some(ProviderDetail {
-            code: Some(code.clone()),
-            description: text(obj.get("error_description")),
-            http_status: None,
-        }),
-        _ => obj.get("error_description").map(|d| ProviderDetail {
-            code: None,
-            description: d.as_str().map(str::to_owned),
-            http_status: None,
-        }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn all_three_shapes_are_read() {
-        let fitbit = parse_error_body(
-            r#"{"errors":[{"errorType":"expired_token","message":"Access token expired: x"}],"success":false}"#,
-        )
-        .unwrap();
-        assert_eq!(fitbit.code.as_deref(), Some("expired_token"));
-        let google = parse_error_body(
-            r#"{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}"#,
-        )
-        .unwrap();
-        assert_eq!(google.code.as_deref(), Some("PERMISSION_DENIED"));
-        let rfc =
-            parse_error_body(r#"{"error":"invalid_grant","error_description":"Bad Request"}"#)
-                .unwrap();
-        assert_eq!(rfc.code.as_deref(), Some("invalid_grant"));
-        assert_eq!(rfc.description.as_deref(), Some("Bad Request"));
-        let bare = parse_error_body(r#"{"error_description":"Invalid Value"}"#).unwrap();
-        assert_eq!(bare.code, None);
-        assert!(parse_error_body("<html>").is_none());
-        assert!(parse_error_body("[1,2]").is_none());
-    }
-
-    #[test]
-    fn status_and_code_map_to_the_right_variant() {
-        let fitbit = |t: &str| {
-            format!(r#"{{"errors":[{{"errorType":"{t}","message":"m"}}],"success":false}}"#)
-        };
-        let e = |op, status, body: &str| from_response(op, true, status, None, None, body);
-        assert_eq!(
-            e(Operation::Identity, 401, &fitbit("expired_token")).kind(),
-            "expired_token"
-        );
-        assert_eq!(
-            e(Operation::Identity, 401, &fitbit("invalid_token")).kind(),
-            "invalid_token"
-        );
-        assert_eq!(
-            e(Operation::Refresh, 400, &fitbit("invalid_grant")).kind(),
-            "reconnect_needed"
-        );
-        assert_eq!(
-            e(Operation::CodeExchange, 400, &fitbit("invalid_grant")).kind(),
-            "code_rejected"
-        );
-        assert_eq!(e(Operation::Refresh, 409, "").kind(), "conflict");
-        assert_eq!(
-            e(Operation::Identity, 429, &fitbit("system")).kind(),
-            "rate_limited"
-        );
-        assert_eq!(e(Operation::Refresh, 410, "Gone").kind(), "retired");
-        assert_eq!(
-            from_response(Operation::Refresh, false, 410, None, None, "Gone").kind(),
-            "unexpected_response"
-        );
-        assert_eq!(
-            e(Operation::Refresh, 503, "<html>busy</html>").kind(),
-            "server_error"
-        );
-        assert_eq!(
-            e(Operation::Refresh, 401, &fitbit("invalid_client")).kind(),
-            "invalid_client"
-        );
-        assert_eq!(
-            e(Operation::Identity, 403, &fitbit("insufficient_scope")).kind(),
-            "insufficient_scope"
-        );
-        assert_eq!(
-            e(Operation::Refresh, 400, "<!doctype html><p>x").kind(),
-            "unexpected_response"
-        );
-    }
-
-    #[test]
-    fn retired_says_what_to_do() {
-        let e = from_response(Operation::Refresh, true, 410, None, None, "");
-        assert!(e.to_string().contains("retired"));
-        assert!(e.hint().contains("Google Health"));
-    }
-
-    #[test]
-    fn rate_limit_names_the_reset_time() {
-        let reset = now_unix() + 3600;
-        let e = Error::RateLimited {
-            reset_at: Some(reset),
-            detail: Default::default(),
-        };
-        assert!(e.to_string().contains(&local_hh_mm(reset)), "{e}");
-    }
-
-    #[test]
-    fn non_json_bodies_are_described() {
-        let kind = |ct, body| match unexpected(200, ct, body) {
-            Some(Error::UnexpectedResponse { what, .. }) => what,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(kind(Some("text/html"), "<html></html>"), "an HTML page");
-        assert_eq!(
-            kind(Some("application/json"), "{\"access_tok"),
-            "malformed JSON"
-        );
-        assert_eq!(kind(None, "oops"), "text that is not JSON");
-        assert!(unexpected(200, None, "{}").is_none());
-    }
-}

@@ -1,0 +1,344 @@
+//! App registrations: the one builder both faces fill (the Apps form, `fitauth apps add` and
+//! `fitauth login`'s flags), what to register with the provider, which loopback port a sign-in
+//! uses, and the registrations Fitauth makes itself (the sandbox, the built-in clients).
+
+use super::Fitauth;
+use crate::app::AppType;
+use crate::defaults::{self, FITBIT_LOOPBACK_PORT};
+use crate::error::Error;
+use crate::provider::ProviderKind;
+use crate::secret::ClientSecret;
+use crate::store::{AppRegistration, RedirectMode};
+
+/// The registration name of the built-in sandbox.
+pub const SANDBOX_APP: &str = "sandbox";
+/// The sandbox's pre-registered public client (Fitbit dialect, PKCE, no secret).
+pub const SANDBOX_CLIENT: &str = "sandbox-client";
+/// The custom-scheme redirect the desktop app receives.
+pub const SCHEME_REDIRECT: &str = "fitauth://callback";
+
+/// A registration as a person describes it, before it is checked.
+#[derive(Debug, Clone)]
+pub struct RegistrationInput {
+    pub name: String,
+    pub provider: ProviderKind,
+    pub client_id: String,
+    pub app_type: AppType,
+    pub redirect: RedirectMode,
+    pub base_url: Option<String>,
+    /// `None` (or blank) keeps a stored secret.
+    pub client_secret: Option<ClientSecret>,
+}
+
+impl RegistrationInput {
+    /// Checks the input and turns it into a registration; every problem is a sentence. Names and
+    /// values are trimmed; `sandbox` and the built-in names are reserved; Google registrations
+    /// are desktop clients on loopback (Google allows nothing else for installed apps).
+    pub fn validate(self) -> Result<(AppRegistration, Option<ClientSecret>), Error> {
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(Error::Invalid("give the registration a name".into()));
+        }
+        if name == SANDBOX_APP || defaults::is_builtin(&name) {
+            return Err(Error::Invalid(format!(
+                "the name \"{name}\" is kept for a registration Fitauth makes itself; choose another"
+            )));
+        }
+        let client_id = self.client_id.trim().to_owned();
+        if client_id.is_empty() {
+            return Err(Error::Invalid(
+                "enter the client id from the provider's developer console".into(),
+            ));
+        }
+        let base_url = self
+            .base_url
+            .map(|b| b.trim().trim_end_matches('/').to_owned())
+            .filter(|b| !b.is_empty());
+        if let Some(base) = &base_url {
+            match url::Url::parse(base) {
+                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "the base URL \"{base}\" is not an http(s) address"
+                    )))
+                }
+            }
+        }
+        let (redirect, app_type) = match self.provider {
+            ProviderKind::GoogleHealth => (RedirectMode::Loopback, AppType::Client),
+            ProviderKind::Fitbit => (self.redirect, self.app_type),
+        };
+        let secret = self
+            .client_secret
+            .filter(|s| !s.secret().trim().is_empty())
+            .map(|s| ClientSecret::new(s.secret().trim()));
+        let app = AppRegistration {
+            name,
+            provider: self.provider,
+            client_id,
+            app_type,
+            redirect,
+            base_url,
+            endpoints: None,
+            has_client_secret: false,
+        };
+        // Reject what cannot work before it is saved.
+        app.provider()?;
+        Ok((app, secret))
+    }
+}
+
+/// Whether a registration of this kind cannot work without its client secret.
+pub fn needs_secret(app: &AppRegistration) -> bool {
+    matches!(
+        (app.provider, app.app_type),
+        (ProviderKind::GoogleHealth, _) | (ProviderKind::Fitbit, AppType::Server)
+    )
+}
+
+/// What to enter as redirect URL(s) in the provider's developer console, in order, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectAdvice {
+    pub uris: Vec<String>,
+    pub note: &'static str,
+}
+
+/// The redirect URL(s) to register for `app`. Fitbit compares them exactly, so the loopback one
+/// carries the fixed port sign-ins use ([`loopback_port`]).
+pub fn redirect_uris(app: &AppRegistration) -> RedirectAdvice {
+    let fitbit_loopback = format!("http://127.0.0.1:{FITBIT_LOOPBACK_PORT}/callback");
+    if defaults::is_builtin(&app.name) {
+        return RedirectAdvice {
+            uris: vec![],
+            note: "Built into this copy of Fitauth: already registered, nothing to do.",
+        };
+    }
+    match (app.provider, app.redirect) {
+        (ProviderKind::GoogleHealth, _) => RedirectAdvice {
+            uris: vec!["http://127.0.0.1".to_owned()],
+            note: "Google desktop clients accept any loopback port; nothing to register beyond \
+                   choosing the \"Desktop app\" client type.",
+        },
+        (ProviderKind::Fitbit, _) if app.name == SANDBOX_APP => RedirectAdvice {
+            uris: vec![SCHEME_REDIRECT.to_owned()],
+            note: "The built-in sandbox accepts fitauth://callback and any loopback address.",
+        },
+        (ProviderKind::Fitbit, RedirectMode::Scheme) => RedirectAdvice {
+            uris: vec![SCHEME_REDIRECT.to_owned(), fitbit_loopback],
+            note: "Register both: the second is used when fitauth:// links are not set up on this \
+                   computer, and by the command line.",
+        },
+        (ProviderKind::Fitbit, RedirectMode::Loopback) => RedirectAdvice {
+            uris: vec![fitbit_loopback],
+            note: "Fitbit compares the redirect URL exactly; register it as shown.",
+        },
+    }
+}
+
+/// The loopback port a sign-in through `app` listens on (0: any free port). The real Fitbit
+/// compares redirect URLs exactly, so it gets the fixed, documented port; Google (RFC 8252 §7.3,
+/// any port), the sandbox and moved endpoints take any free one.
+pub fn loopback_port(app: &AppRegistration) -> u16 {
+    if app.provider == ProviderKind::Fitbit && app.name != SANDBOX_APP && app.on_real_hosts() {
+        FITBIT_LOOPBACK_PORT
+    } else {
+        0
+    }
+}
+
+/// The registration of the built-in sandbox running at `base_url`.
+pub fn sandbox_registration(base_url: &str) -> AppRegistration {
+    AppRegistration {
+        name: SANDBOX_APP.into(),
+        provider: ProviderKind::Fitbit,
+        client_id: SANDBOX_CLIENT.into(),
+        app_type: AppType::Client,
+        redirect: RedirectMode::Scheme,
+        base_url: Some(base_url.trim_end_matches('/').to_owned()),
+        endpoints: None,
+        has_client_secret: false,
+    }
+}
+
+impl Fitauth {
+    /// Every registration.
+    pub async fn registrations(&self) -> Result<Vec<AppRegistration>, Error> {
+        Ok(self.snapshot().await?.apps)
+    }
+
+    /// Saves a registration from a person's input. A kind that needs a client secret must get
+    /// one now or have one stored already.
+    pub async fn save_registration(
+        &self,
+        input: RegistrationInput,
+    ) -> Result<AppRegistration, Error> {
+        let (app, secret) = input.validate()?;
+        let saved = self
+            .blocking(move |s| {
+                let has_stored = s
+                    .load()?
+                    .app(&app.name)
+                    .map(|a| a.has_client_secret)
+                    .unwrap_or(false);
+                if needs_secret(&app) && secret.is_none() && !has_stored {
+                    return Err(Error::Invalid(
+                        "this kind of app needs its client secret; copy it from the developer \
+                         console"
+                            .into(),
+                    ));
+                }
+                s.save_app(app, secret.as_ref())
+            })
+            .await?;
+        tracing::info!(app = %saved.name, provider = %saved.provider, "app registration saved");
+        Ok(saved)
+    }
+
+    /// Removes a registration (refused while accounts use it).
+    pub async fn remove_registration(&self, name: &str) -> Result<(), Error> {
+        let n = name.to_owned();
+        self.blocking(move |s| s.remove_app(&n)).await?;
+        tracing::info!(app = %name, "app registration removed");
+        Ok(())
+    }
+
+    /// The registration to sign in through: `name`, else the first of `provider` that is not
+    /// the sandbox.
+    pub async fn registration_for(
+        &self,
+        provider: ProviderKind,
+        name: Option<&str>,
+    ) -> Result<AppRegistration, Error> {
+        let meta = self.snapshot().await?;
+        if let Some(name) = name {
+            return meta.app(name).cloned();
+        }
+        meta.apps
+            .iter()
+            .find(|a| a.provider == provider && a.name != SANDBOX_APP)
+            .cloned()
+            .ok_or(Error::NoRegistration { provider })
+    }
+
+    /// Points the `sandbox` registration at a sandbox running at `base_url`.
+    pub async fn use_sandbox(&self, base_url: &str) -> Result<AppRegistration, Error> {
+        let registration = sandbox_registration(base_url);
+        self.blocking(move |s| {
+            if s.load()?.app(SANDBOX_APP).ok() == Some(&registration) {
+                return Ok(registration);
+            }
+            s.save_app(registration, None)
+        })
+        .await
+    }
+
+    /// Makes the registrations compiled into this build available (each unless already stored
+    /// exactly so); returns what happened to each.
+    pub async fn install_builtins(&self) -> Vec<Result<AppRegistration, Error>> {
+        let mut out = vec![];
+        for builtin in defaults::all() {
+            out.push(
+                self.blocking(move |s| {
+                    if let Ok(existing) = s.load()?.app(&builtin.registration.name) {
+                        if *existing == builtin.registration {
+                            return Ok(existing.clone());
+                        }
+                    }
+                    s.save_app(builtin.registration.clone(), builtin.secret.as_ref())
+                })
+                .await,
+            );
+        }
+        out
+    }
+
+    /// The built-in registration of `provider` in this build, made available.
+    pub async fn builtin_registration(
+        &self,
+        provider: ProviderKind,
+    ) -> Result<Option<AppRegistration>, Error> {
+        let Some(builtin) = defaults::builtin(provider) else {
+            return Ok(None);
+        };
+        let name = builtin.registration.name.clone();
+        self.install_builtins()
+            .await
+            .into_iter()
+            .find(|r| r.as_ref().map(|a| a.name == name).unwrap_or(true))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> RegistrationInput {
+        RegistrationInput {
+            name: " mine ".into(),
+            provider: ProviderKind::Fitbit,
+            client_id: " 23ABCD ".into(),
+            app_type: AppType::Server,
+            redirect: RedirectMode::Scheme,
+            base_url: Some("http://127.0.0.1:8765/".into()),
+            client_secret: Some(ClientSecret::new("  ")),
+        }
+    }
+
+    #[test]
+    fn the_input_is_trimmed_and_checked() {
+        let (app, secret) = input().validate().unwrap();
+        assert_eq!(app.name, "mine");
+        assert_eq!(app.client_id, "23ABCD");
+        assert_eq!(app.base_url.as_deref(), Some("http://127.0.0.1:8765"));
+        assert!(secret.is_none(), "a blank secret keeps the stored one");
+        let bad = RegistrationInput {
+            base_url: Some("ftp://x".into()),
+            ..input()
+        };
+        assert_eq!(bad.validate().unwrap_err().kind(), "validation");
+        for reserved in [SANDBOX_APP, defaults::GOOGLE_APP, defaults::FITBIT_APP] {
+            let r = RegistrationInput {
+                name: reserved.into(),
+                ..input()
+            };
+            assert_eq!(r.validate().unwrap_err().kind(), "validation", "{reserved}");
+        }
+    }
+
+    #[test]
+    fn google_is_a_loopback_client_and_fitbit_registers_the_port_it_listens_on() {
+        let (google, _) = RegistrationInput {
+            provider: ProviderKind::GoogleHealth,
+            redirect: RedirectMode::Scheme,
+            ..input()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(google.redirect, RedirectMode::Loopback);
+        assert_eq!(google.app_type, AppType::Client);
+        assert_eq!(loopback_port(&google), 0);
+
+        let (moved, _) = input().validate().unwrap();
+        assert_eq!(loopback_port(&moved), 0, "a moved Fitbit (the sandbox) takes any port");
+        let real = AppRegistration {
+            base_url: None,
+            ..moved.clone()
+        };
+        if std::env::var_os("FITAUTH_FITBIT_BASE_URL").is_none() {
+            let port = loopback_port(&real);
+            assert_eq!(port, FITBIT_LOOPBACK_PORT);
+            let advice = redirect_uris(&real);
+            assert_eq!(advice.uris[0], SCHEME_REDIRECT);
+            assert_eq!(advice.uris[1], format!("http://127.0.0.1:{port}/callback"));
+        }
+        let loopback_only = AppRegistration {
+            redirect: RedirectMode::Loopback,
+            ..real
+        };
+        assert_eq!(
+            redirect_uris(&loopback_only).uris,
+            [format!("http://127.0.0.1:{FITBIT_LOOPBACK_PORT}/callback")]
+        );
+    }
+}

@@ -1,0 +1,500 @@
+//! Signing in: begin, finish (over loopback, from a `fitauth://` link, or from a pasted
+//! address), cancel, and what became of a sign-in.
+//!
+//! 1. [`Fitauth::begin_sign_in`] checks that the keyring takes writes and the registration can
+//!    work, picks the redirect (Google: loopback, always; Fitbit: the `fitauth://` link when it
+//!    reaches the app, else loopback on [`loopback_port`]), asks Google for `openid email` too
+//!    (so the account is labelled with the person's email), builds the authorize URL and keeps
+//!    the pending sign-in in the store, where any process sharing it can finish it.
+//! 2. Whoever receives the redirect calls [`Fitauth::finish_loopback`] or
+//!    [`Fitauth::finish_redirect`]. Both take the pending sign-in off the store atomically
+//!    ([`crate::store::Store::take_pending`]): exactly one process exchanges a code, so the
+//!    desktop app and `fitauth login` handed the same link never replay it.
+//! 3. The code is exchanged, the person identified (Fitbit's profile, Google Health's identity
+//!    and the ID token's email) and the account saved by the store's rule: the same person
+//!    through the same registration updates their account, another person gets their own.
+//! 4. The outcome is noted for ten minutes ([`Fitauth::sign_in_status`]), so a program waiting on
+//!    another one learns how it ended.
+
+use url::Url;
+
+use super::apps::{loopback_port, SCHEME_REDIRECT};
+use super::Fitauth;
+use crate::authorize::{AuthorizeOptions, PendingAuthorization};
+use crate::client::OAuthClient;
+use crate::error::Error;
+use crate::identity::id_token_claims;
+use crate::loopback::LoopbackListener;
+use crate::provider::ProviderKind;
+use crate::redirect::{Authorized, RedirectParams};
+use crate::store::model::random_hex;
+use crate::store::{
+    account_name, Account, AppRegistration, Connection, OutcomeStatus, PendingRecord,
+    RedirectMode,
+};
+use crate::token::TokenSet;
+
+/// The identity scopes asked of Google beside the Health scopes, so the account can say whose
+/// it is (<https://developers.google.com/identity/openid-connect/openid-connect#scope-param>).
+pub const GOOGLE_IDENTITY_SCOPES: [&str; 2] = ["openid", "email"];
+
+/// What a person asks for when they start a sign-in.
+#[derive(Debug, Clone)]
+pub struct SignInRequest {
+    /// The registration to sign in through.
+    pub app: AppRegistration,
+    pub scopes: Vec<String>,
+    /// The account name to store it under; `None` names it after the person.
+    pub account: Option<String>,
+    /// How the browser should come back; `None` lets the registration decide.
+    pub redirect: Option<RedirectMode>,
+    /// Whether `fitauth://callback` links reach a program that shares this store (the desktop
+    /// app with the scheme registered). Consulted only when `redirect` is `None`.
+    pub links_reach_app: bool,
+    /// The loopback port; `None` is [`loopback_port`].
+    pub port: Option<u16>,
+    /// `prompt` for the authorize request (`consent`, `login`, …).
+    pub prompt: Option<String>,
+    /// PKCE S256 (always on for Google; server apps may turn it off for Fitbit).
+    pub pkce: bool,
+}
+
+impl SignInRequest {
+    pub fn new(app: AppRegistration, scopes: Vec<String>) -> Self {
+        SignInRequest {
+            app,
+            scopes,
+            account: None,
+            redirect: None,
+            links_reach_app: false,
+            port: None,
+            prompt: None,
+            pkce: true,
+        }
+    }
+}
+
+/// A started sign-in: what to show while waiting.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// Tags the sign-in's HTTP exchanges until its account is known.
+    pub id: String,
+    /// The OAuth `state`: the handle to cancel it or ask what became of it.
+    pub state: String,
+    pub app: AppRegistration,
+    pub account: Option<String>,
+    pub redirect: RedirectMode,
+    pub redirect_uri: String,
+    pub authorize_url: Url,
+    pub scopes: Vec<String>,
+    pub started_at: i64,
+    pub expires_at: i64,
+}
+
+/// The loopback side of a started sign-in: hand it to [`Fitauth::finish_loopback`].
+#[derive(Debug)]
+pub struct LoopbackWait {
+    listener: LoopbackListener,
+    authorization: PendingAuthorization,
+}
+
+/// A saved connection.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub account: Account,
+    /// The same person's existing account was updated (rather than a new one made).
+    pub updated: bool,
+}
+
+/// How a redirect handed to [`Fitauth::finish_redirect`] ended, when it did not connect.
+#[derive(Debug)]
+pub enum Refused {
+    /// It belongs to no pending sign-in (or is not a sign-in response at all): nothing changed.
+    NotOurs(Error),
+    /// Another process (or an earlier delivery of the same link) already took it.
+    AlreadyTaken,
+    /// It belonged to a pending sign-in, which then failed (consent denied, code refused…).
+    Failed(Error),
+}
+
+impl Refused {
+    /// The error to show, if there is one.
+    pub fn into_error(self) -> Option<Error> {
+        match self {
+            Refused::NotOurs(e) | Refused::Failed(e) => Some(e),
+            Refused::AlreadyTaken => None,
+        }
+    }
+}
+
+/// What became of a sign-in, by its `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInStatus {
+    /// Still waiting for the browser.
+    Waiting,
+    /// Noted in the last ten minutes.
+    Ended(OutcomeStatus),
+    /// Unknown, expired or long gone.
+    Unknown,
+}
+
+/// The redirect a sign-in through `app` uses.
+fn redirect_for(app: &AppRegistration, wanted: Option<RedirectMode>, links: bool) -> RedirectMode {
+    match (app.provider, wanted) {
+        (ProviderKind::GoogleHealth, _) => RedirectMode::Loopback,
+        (ProviderKind::Fitbit, Some(mode)) => mode,
+        (ProviderKind::Fitbit, None) if app.redirect == RedirectMode::Scheme && links => {
+            RedirectMode::Scheme
+        }
+        (ProviderKind::Fitbit, None) => RedirectMode::Loopback,
+    }
+}
+
+/// Google gets `openid email` beside what the person chose.
+fn with_identity_scopes(provider: ProviderKind, mut scopes: Vec<String>) -> Vec<String> {
+    scopes.retain(|s| !s.trim().is_empty());
+    if provider == ProviderKind::GoogleHealth {
+        for scope in GOOGLE_IDENTITY_SCOPES {
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+    }
+    scopes
+}
+
+impl Fitauth {
+    /// Starts a sign-in; see the module docs. Opening the browser is the face's part (the desktop
+    /// uses the system opener, the command line may only print the URL).
+    pub async fn begin_sign_in(
+        &self,
+        request: SignInRequest,
+    ) -> Result<(SignIn, Option<LoopbackWait>), Error> {
+        let account = request.account.as_deref().map(account_name).transpose()?;
+        let app = request.app.clone();
+        let reg = app.clone();
+        // A locked or missing keyring is reported before the browser opens, not after consent.
+        let config = self
+            .blocking(move |s| {
+                s.check_secrets_writable()?;
+                s.client_config(&reg)
+            })
+            .await?;
+        config.client_auth()?;
+
+        let redirect = redirect_for(&app, request.redirect, request.links_reach_app);
+        let listener = match redirect {
+            RedirectMode::Loopback => Some(
+                LoopbackListener::bind(request.port.unwrap_or_else(|| loopback_port(&app))).await?,
+            ),
+            RedirectMode::Scheme => None,
+        };
+        let redirect_uri = listener
+            .as_ref()
+            .map(|l| l.redirect_uri())
+            .unwrap_or_else(|| SCHEME_REDIRECT.to_owned());
+        let scopes = with_identity_scopes(app.provider, request.scopes);
+        let mut options = AuthorizeOptions::code(scopes.clone(), redirect_uri.clone());
+        options.pkce = request.pkce;
+        options.prompt = request.prompt;
+        let authorization = PendingAuthorization::start(&config, options)?;
+        let record = PendingRecord {
+            id: format!("sign-in-{}", random_hex(6)),
+            authorization: authorization.clone(),
+            app: app.name.clone(),
+            account: account.clone(),
+        };
+        let sign_in = SignIn {
+            id: record.id.clone(),
+            state: authorization.state.as_str().to_owned(),
+            app: app.clone(),
+            account,
+            redirect,
+            redirect_uri,
+            authorize_url: authorization.authorize_url.clone(),
+            scopes,
+            started_at: authorization.created_at,
+            expires_at: authorization.expires_at,
+        };
+        self.blocking(move |s| s.save_pending(&record)).await?;
+        tracing::info!(
+            app = %app.name,
+            redirect = ?redirect,
+            "sign-in started"
+        );
+        let wait = listener.map(|listener| LoopbackWait {
+            listener,
+            authorization,
+        });
+        Ok((sign_in, wait))
+    }
+
+    /// Waits on the loopback listener for the browser, then finishes the sign-in. Dropping the
+    /// future stops listening (cancel with [`Fitauth::cancel_sign_in`] to forget it too).
+    pub async fn finish_loopback(&self, wait: LoopbackWait) -> Result<Connected, Error> {
+        let LoopbackWait {
+            listener,
+            authorization,
+        } = wait;
+        let result = listener.accept(&authorization).await;
+        drop(listener);
+        let state = authorization.state.as_str().to_owned();
+        tracing::info!("redirect received on the loopback listener; state checked");
+        let st = state.clone();
+        let Some(record) = self.blocking(move |s| s.take_pending(&st)).await? else {
+            tracing::info!("this sign-in was cancelled or finished another way");
+            return Err(Error::Cancelled);
+        };
+        match result {
+            Ok(authorized) => self.complete(record, authorized).await,
+            Err(e) => {
+                self.note_failure(&state, &e).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Finishes a sign-in from a redirect address: a `fitauth://callback` link the OS delivered,
+    /// or what a person pasted. Only the process that takes the pending sign-in exchanges the
+    /// code; a redirect that matches none is refused and changes nothing.
+    pub async fn finish_redirect(&self, text: &str) -> Result<Connected, Refused> {
+        let params = RedirectParams::parse(text).map_err(Refused::NotOurs)?;
+        let Some(state) = params.state().map(str::to_owned) else {
+            tracing::warn!("state checked: the redirect carries no state");
+            return Err(Refused::NotOurs(Error::StateMismatch));
+        };
+        let st = state.clone();
+        let taken = self
+            .blocking(move |s| s.take_pending(&st))
+            .await
+            .map_err(Refused::Failed)?;
+        let Some(record) = taken else {
+            let st = state.clone();
+            let (seen, expired) = self
+                .blocking(move |s| Ok((s.outcome(&st)?.is_some(), s.pending_expired(&st)?)))
+                .await
+                .unwrap_or((false, false));
+            if seen {
+                tracing::info!("state checked: this sign-in was already taken");
+                return Err(Refused::AlreadyTaken);
+            }
+            tracing::warn!(expired, "state checked: no pending sign-in matches; refused");
+            return Err(Refused::NotOurs(if expired {
+                Error::AuthorizationExpired
+            } else {
+                Error::StateMismatch
+            }));
+        };
+        tracing::info!("state checked: it matches a pending sign-in");
+        let authorized = match params.verify(&record.authorization) {
+            Ok(a) => a,
+            Err(e) => {
+                self.note_failure(&state, &e).await;
+                return Err(Refused::Failed(e));
+            }
+        };
+        self.complete(record, authorized)
+            .await
+            .map_err(Refused::Failed)
+    }
+
+    /// Forgets a pending sign-in, so a late redirect for it is refused.
+    pub async fn cancel_sign_in(&self, state: &str) -> Result<(), Error> {
+        let st = state.to_owned();
+        self.blocking(move |s| {
+            if s.take_pending(&st)?.is_some() {
+                s.record_outcome(&st, OutcomeStatus::Cancelled)?;
+            }
+            Ok(())
+        })
+        .await?;
+        tracing::info!("sign-in cancelled");
+        Ok(())
+    }
+
+    /// What became of the sign-in `state`.
+    pub async fn sign_in_status(&self, state: &str) -> Result<SignInStatus, Error> {
+        let st = state.to_owned();
+        self.blocking(move |s| {
+            if let Some(outcome) = s.outcome(&st)? {
+                return Ok(SignInStatus::Ended(outcome.status));
+            }
+            let waiting = s
+                .list_pending()?
+                .iter()
+                .any(|p| p.authorization.state.matches(&st));
+            Ok(if waiting {
+                SignInStatus::Waiting
+            } else {
+                SignInStatus::Unknown
+            })
+        })
+        .await
+    }
+
+    async fn note_failure(&self, state: &str, e: &Error) {
+        let st = state.to_owned();
+        let status = OutcomeStatus::Failed { error: e.report() };
+        if let Err(e) = self.blocking(move |s| s.record_outcome(&st, status)).await {
+            tracing::warn!(kind = e.kind(), "could not note how the sign-in ended");
+        }
+    }
+
+    /// Exchange, identity, save: the end of every path. The outcome is noted either way.
+    async fn complete(
+        &self,
+        record: PendingRecord,
+        authorized: Authorized,
+    ) -> Result<Connected, Error> {
+        let state = record.authorization.state.as_str().to_owned();
+        let result = self.exchange_and_save(&record, authorized).await;
+        let status = match &result {
+            Ok(c) => OutcomeStatus::Connected {
+                account: c.account.name.clone(),
+            },
+            Err(e) => OutcomeStatus::Failed { error: e.report() },
+        };
+        let st = state.clone();
+        if let Err(e) = self.blocking(move |s| s.record_outcome(&st, status)).await {
+            tracing::warn!(kind = e.kind(), "could not note how the sign-in ended");
+        }
+        if let Err(e) = &result {
+            tracing::warn!(kind = e.kind(), "sign-in failed");
+        }
+        result
+    }
+
+    async fn exchange_and_save(
+        &self,
+        record: &PendingRecord,
+        authorized: Authorized,
+    ) -> Result<Connected, Error> {
+        let app_name = record.app.clone();
+        let (app, config) = self
+            .blocking(move |s| {
+                let app = s.load()?.app(&app_name)?.clone();
+                let config = s.client_config(&app)?;
+                Ok((app, config))
+            })
+            .await?;
+        let client = OAuthClient::new(config, self.http().clone()).with_tag(record.id.clone());
+        let tokens = match authorized {
+            Authorized::Code { code, .. } => {
+                tracing::info!(app = %app.name, "exchanging the authorization code");
+                client.exchange_code(&record.authorization, &code).await?
+            }
+            Authorized::Token(tokens) => tokens,
+        };
+        tracing::info!("exchange: tokens received");
+        let who = identify(&client, &tokens).await;
+        let requested = record.authorization.scopes.clone();
+        let name = record.account.clone();
+        let saved = self
+            .blocking(move |s| {
+                s.save_connection(Connection {
+                    app: &app,
+                    tokens: &tokens,
+                    requested: &requested,
+                    user_id: who.user_id.as_deref(),
+                    display_name: who.display_name.as_deref(),
+                    email: who.email.as_deref(),
+                    name: name.as_deref(),
+                })
+            })
+            .await?;
+        self.exchange_log().retag(&record.id, &saved.account.id);
+        self.verdicts().remove(&saved.account.id);
+        tracing::info!(
+            account = %saved.account.name,
+            updated = saved.updated,
+            "connection saved"
+        );
+        Ok(Connected {
+            account: saved.account,
+            updated: saved.updated,
+        })
+    }
+}
+
+/// Who signed in, as far as the provider says.
+#[derive(Debug, Default)]
+struct Who {
+    user_id: Option<String>,
+    display_name: Option<String>,
+    email: Option<String>,
+}
+
+/// Fitbit: the profile (needs the `profile` scope), else the token answer's `user_id`. Google:
+/// the Health identity's user id, else the ID token's subject; the email from the ID token when
+/// the person shared it. Best effort: a token without these still connects.
+async fn identify(client: &OAuthClient, tokens: &TokenSet) -> Who {
+    let claims = tokens.id_token.as_ref().and_then(id_token_claims);
+    let identity = match client.identity(&tokens.access_token).await {
+        Ok(identity) => Some(identity),
+        Err(e) => {
+            tracing::info!(kind = e.kind(), "no identity; using the token's user id");
+            None
+        }
+    };
+    Who {
+        user_id: identity
+            .as_ref()
+            .map(|i| i.user_id.clone())
+            .or_else(|| tokens.user_id.clone())
+            .or_else(|| claims.as_ref().and_then(|c| c.subject.clone())),
+        display_name: identity
+            .as_ref()
+            .and_then(|i| i.display_name.clone().or_else(|| i.full_name.clone())),
+        email: claims.and_then(|c| c.email),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::AppType;
+
+    fn app(provider: ProviderKind, redirect: RedirectMode) -> AppRegistration {
+        AppRegistration {
+            name: "a".into(),
+            provider,
+            client_id: "c".into(),
+            app_type: AppType::Client,
+            redirect,
+            base_url: None,
+            endpoints: None,
+            has_client_secret: false,
+        }
+    }
+
+    #[test]
+    fn google_comes_back_over_loopback_and_asks_who_the_person_is() {
+        let google = app(ProviderKind::GoogleHealth, RedirectMode::Scheme);
+        assert_eq!(
+            redirect_for(&google, Some(RedirectMode::Scheme), true),
+            RedirectMode::Loopback
+        );
+        assert_eq!(
+            with_identity_scopes(ProviderKind::GoogleHealth, vec!["x".into(), "email".into()]),
+            ["x", "email", "openid"]
+        );
+        assert_eq!(
+            with_identity_scopes(ProviderKind::Fitbit, vec!["sleep".into()]),
+            ["sleep"]
+        );
+    }
+
+    #[test]
+    fn fitbit_uses_the_link_only_when_it_reaches_the_app() {
+        let fitbit = app(ProviderKind::Fitbit, RedirectMode::Scheme);
+        assert_eq!(redirect_for(&fitbit, None, true), RedirectMode::Scheme);
+        assert_eq!(redirect_for(&fitbit, None, false), RedirectMode::Loopback);
+        assert_eq!(
+            redirect_for(&fitbit, Some(RedirectMode::Scheme), false),
+            RedirectMode::Scheme,
+            "asked for explicitly (a paste, or the app finishes it)"
+        );
+        let loopback = app(ProviderKind::Fitbit, RedirectMode::Loopback);
+        assert_eq!(redirect_for(&loopback, None, true), RedirectMode::Loopback);
+    }
+}

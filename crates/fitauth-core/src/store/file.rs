@@ -1,0 +1,108 @@
+//! The metadata file and the lock files beside it: read (migrating older schemas), written
+//! atomically (temp file, fsync, rename, fsync of the directory), and exclusive locks that the
+//! desktop app and the `fitauth` command share.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::model::{Metadata, SCHEMA_VERSION};
+use crate::error::Error;
+
+pub(crate) const METADATA_FILE: &str = "fitauth.json";
+pub(crate) const LOCK_DIR: &str = "locks";
+
+/// `FITAUTH_HOME`, else `<platform data dir>/fitauth`.
+pub fn default_home() -> Result<PathBuf, Error> {
+    if let Some(home) = std::env::var_os("FITAUTH_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    dirs::data_dir()
+        .map(|d| d.join("fitauth"))
+        .ok_or_else(|| Error::Storage {
+            reason: "no data directory could be found; set FITAUTH_HOME".into(),
+        })
+}
+
+pub(crate) fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Storage {
+        reason: format!("{what} {} ({e})", path.display()),
+    }
+}
+
+/// An exclusive lock file `<home>/locks/<name>.lock`, held until the returned file is dropped.
+/// Blocks.
+pub(crate) fn lock(home: &Path, name: &str) -> Result<File, Error> {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = home.join(LOCK_DIR).join(format!("{safe}.lock"));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io("could not open", &path, e))?;
+    file.lock().map_err(|e| io("could not lock", &path, e))?;
+    Ok(file)
+}
+
+/// Reads the metadata (an empty store when the file does not exist yet). A damaged file, or one
+/// from a newer Fitauth, is reported and never overwritten.
+pub(crate) fn read(path: &Path) -> Result<Metadata, Error> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            let mut meta: Metadata =
+                serde_json::from_slice(&bytes).map_err(|e| Error::Storage {
+                    reason: format!(
+                        "{} is damaged ({e}); move it away to start afresh",
+                        path.display()
+                    ),
+                })?;
+            if meta.schema_version > SCHEMA_VERSION {
+                return Err(Error::Storage {
+                    reason: format!(
+                        "{} was written by a newer Fitauth (schema {}); update Fitauth",
+                        path.display(),
+                        meta.schema_version
+                    ),
+                });
+            }
+            meta.migrate();
+            Ok(meta)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Metadata::new()),
+        Err(e) => Err(io("could not read", path, e)),
+    }
+}
+
+/// Writes the metadata atomically: a reader sees the old file or the new one, never half.
+pub(crate) fn write(home: &Path, meta: &Metadata) -> Result<(), Error> {
+    let path = home.join(METADATA_FILE);
+    let tmp = home.join(format!(".{METADATA_FILE}.{}.tmp", std::process::id()));
+    let json = serde_json::to_vec_pretty(meta).map_err(|e| Error::Storage {
+        reason: e.to_string(),
+    })?;
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(&json)?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        // Make the rename itself durable.
+        #[cfg(unix)]
+        File::open(home)?.sync_all()?;
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io("could not write", &path, e)
+    })
+}

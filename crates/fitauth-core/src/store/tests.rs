@@ -1,0 +1,278 @@
+//! The store with in-memory secrets: the file, the keyring discipline, and the account rule.
+
+use std::fs;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::test_support::{app, temp_home, tokens};
+use super::*;
+use crate::app::{AppType, ClientConfig};
+use crate::authorize::{AuthorizeOptions, PendingAuthorization};
+use crate::keyring::MemorySecrets;
+use crate::provider::Provider;
+use crate::token::TokenSet;
+
+fn store() -> (Store, Arc<MemorySecrets>) {
+    let secrets = Arc::new(MemorySecrets::default());
+    (Store::open(temp_home(), secrets.clone()).unwrap(), secrets)
+}
+
+fn connect(store: &Store, name: Option<&str>, user: &str, t: &TokenSet) -> Result<Saved, Error> {
+    store.save_connection(Connection {
+        app: &app(),
+        tokens: t,
+        requested: &["sleep".into(), "weight".into()],
+        user_id: Some(user),
+        display_name: Some(if user == "SBX123" { "Sam Sandbox" } else { "Riley Visitor" }),
+        email: None,
+        name,
+    })
+}
+
+#[test]
+fn connection_round_trip_keeps_secrets_out_of_the_file() {
+    let (store, _) = store();
+    store.save_app(app(), None).unwrap();
+    let saved = connect(
+        &store,
+        Some("me"),
+        "U1",
+        &tokens("access-secret-1", Some("refresh-secret-1"), 100, "U1"),
+    )
+    .unwrap();
+    let account = saved.account;
+    assert!(!saved.updated);
+    assert_eq!(account.scopes_denied(), ["weight"]);
+    assert_eq!(account.effective_state(99), AccountState::Active);
+    assert_eq!(account.effective_state(100), AccountState::Expired);
+    let file = fs::read_to_string(store.metadata_path()).unwrap();
+    assert!(!file.contains("access-secret-1") && !file.contains("refresh-secret-1"));
+    assert!(file.contains("\"schema_version\": 2"));
+    assert_eq!(store.access_token(&account).unwrap().secret(), "access-secret-1");
+
+    let refreshed = store
+        .save_refreshed(&account.id, &tokens("access-2", Some("refresh-2"), 200, "U1"))
+        .unwrap();
+    assert_eq!(refreshed.generation, account.generation + 1);
+    assert_eq!(
+        store.refresh_token(&refreshed).unwrap().unwrap().secret(),
+        "refresh-2"
+    );
+}
+
+#[test]
+fn another_person_through_the_same_registration_gets_their_own_account() {
+    let (store, _) = store();
+    let sam = connect(&store, None, "SBX123", &tokens("sam-a", Some("sam-r"), 1, "SBX123"))
+        .unwrap()
+        .account;
+    let riley = connect(&store, None, "SBX456", &tokens("riley-a", Some("riley-r"), 1, "SBX456"))
+        .unwrap()
+        .account;
+    assert_eq!(sam.name, "sam-sandbox");
+    assert_eq!(riley.name, "riley-visitor");
+    assert_ne!(sam.id, riley.id);
+    assert_eq!(store.refresh_token(&sam).unwrap().unwrap().secret(), "sam-r");
+    assert_eq!(store.refresh_token(&riley).unwrap().unwrap().secret(), "riley-r");
+
+    // Sam again: the same account, updated in place.
+    let again = connect(&store, None, "SBX123", &tokens("sam-a2", Some("sam-r2"), 2, "SBX123")).unwrap();
+    assert!(again.updated);
+    assert_eq!(again.account.id, sam.id);
+    assert_eq!(again.account.name, "sam-sandbox");
+    assert_eq!(again.account.generation, sam.generation + 1);
+    let meta = store.load().unwrap();
+    assert_eq!(meta.accounts.len(), 2);
+    assert_eq!(store.refresh_token(&riley).unwrap().unwrap().secret(), "riley-r");
+}
+
+#[test]
+fn a_name_that_belongs_to_another_person_is_refused_and_nothing_is_written() {
+    let (store, secrets) = store();
+    let sam = connect(&store, Some("mine"), "SBX123", &tokens("sam-a", Some("sam-r"), 1, "SBX123"))
+        .unwrap()
+        .account;
+    let before = fs::read_to_string(store.metadata_path()).unwrap();
+    let err = connect(&store, Some("mine"), "SBX456", &tokens("riley-a", Some("riley-r"), 1, "SBX456"))
+        .unwrap_err();
+    assert_eq!(err.kind(), "account_taken");
+    assert!(err.to_string().contains("belongs to Sam Sandbox"), "{err}");
+    assert_eq!(fs::read_to_string(store.metadata_path()).unwrap(), before);
+    assert_eq!(store.refresh_token(&sam).unwrap().unwrap().secret(), "sam-r");
+    assert_eq!(store.access_token(&sam).unwrap().secret(), "sam-a");
+    drop(secrets);
+}
+
+#[test]
+fn names_asked_for_are_unique_and_a_free_one_renames_the_persons_account() {
+    let (store, _) = store();
+    let sam = connect(&store, None, "SBX123", &tokens("a", Some("r"), 1, "SBX123")).unwrap().account;
+    let renamed = connect(&store, Some(" work "), "SBX123", &tokens("a2", Some("r2"), 1, "SBX123")).unwrap();
+    assert!(renamed.updated);
+    assert_eq!(renamed.account.id, sam.id);
+    assert_eq!(renamed.account.name, "work");
+    assert_eq!(connect(&store, Some("  "), "SBX123", &tokens("a", None, 1, "SBX123")).unwrap_err().kind(), "validation");
+    // Two people whose labels make the same name: the second gets a suffix.
+    let first = store
+        .save_connection(Connection {
+            app: &app(),
+            tokens: &tokens("x", Some("y"), 1, "A1"),
+            requested: &[],
+            user_id: Some("A1"),
+            display_name: Some("Alex"),
+            email: None,
+            name: None,
+        })
+        .unwrap();
+    let second = store
+        .save_connection(Connection {
+            app: &app(),
+            tokens: &tokens("x", Some("y"), 1, "A2"),
+            requested: &[],
+            user_id: Some("A2"),
+            display_name: Some("Alex"),
+            email: None,
+            name: None,
+        })
+        .unwrap();
+    assert_eq!(first.account.name, "alex");
+    assert_eq!(second.account.name, "alex-2");
+    assert_eq!(
+        store.rename_account("alex-2", "alex").unwrap_err().kind(),
+        "validation"
+    );
+    let r = store.rename_account("alex-2", "Alex at work").unwrap();
+    assert_eq!(r.name, "Alex at work");
+    assert_eq!(store.access_token(&r).unwrap().secret(), "x", "tokens follow the account id");
+}
+
+#[test]
+fn a_re_consent_without_a_refresh_token_never_keeps_the_old_one() {
+    let (store, _) = store();
+    let first = connect(&store, None, "SBX123", &tokens("a1", Some("r1"), 1, "SBX123")).unwrap().account;
+    let again = connect(&store, None, "SBX123", &tokens("a2", None, 1, "SBX123")).unwrap().account;
+    assert_eq!(again.id, first.id);
+    assert!(!again.has_refresh_token);
+    assert_eq!(store.refresh_token(&again).unwrap(), None);
+    assert_eq!(store.access_token(&again).unwrap().secret(), "a2");
+}
+
+#[test]
+fn slugs_are_command_line_friendly() {
+    assert_eq!(slug("Sam Sandbox"), "sam-sandbox");
+    assert_eq!(slug("sam.sandbox@example.com"), "sam.sandbox@example.com");
+    assert_eq!(slug("  --  "), "account");
+    assert_eq!(slug("Zoë  O'Neil"), "zoë-oneil");
+}
+
+#[test]
+fn version_1_files_keep_their_keyring_entries() {
+    let (store, secrets) = store();
+    let meta_v1 = r#"{"schema_version":1,"store_id":"s1","apps":[],"accounts":[{"name":"old","app":"demo","provider":"fitbit","user_id":"U1","display_name":null,"scopes_requested":[],"scopes_granted":[],"token_type":"Bearer","issued_at":0,"expires_at":1,"has_refresh_token":true,"state":"active","updated_at":0,"generation":1}],"pending":[]}"#;
+    fs::write(store.metadata_path(), meta_v1).unwrap();
+    secrets.set("s1/account/old/refresh_token", "legacy-refresh").unwrap();
+    let account = store.resolve_account(Some("old")).unwrap();
+    assert_eq!(account.id, "old");
+    assert_eq!(store.refresh_token(&account).unwrap().unwrap().secret(), "legacy-refresh");
+}
+
+#[test]
+fn a_locked_keyring_writes_nothing() {
+    let (store, secrets) = store();
+    let account = connect(&store, Some("me"), "U1", &tokens("a1", Some("r1"), 100, "U1")).unwrap().account;
+    let before = fs::read_to_string(store.metadata_path()).unwrap();
+    secrets.locked.store(true, Ordering::SeqCst);
+    let err = store
+        .save_refreshed(&account.id, &tokens("a2", Some("r2"), 200, "U1"))
+        .unwrap_err();
+    assert_eq!(err.kind(), "keyring_locked");
+    assert_eq!(fs::read_to_string(store.metadata_path()).unwrap(), before);
+    secrets.locked.store(false, Ordering::SeqCst);
+    let account = store.resolve_account(None).unwrap();
+    assert_eq!(store.refresh_token(&account).unwrap().unwrap().secret(), "r1");
+}
+
+#[test]
+fn two_homes_never_share_secrets() {
+    let secrets = Arc::new(MemorySecrets::default());
+    let a = Store::open(temp_home(), secrets.clone()).unwrap();
+    let b = Store::open(temp_home(), secrets.clone()).unwrap();
+    connect(&a, Some("me"), "U1", &tokens("a-access", Some("a-refresh"), 1, "U1")).unwrap();
+    connect(&b, Some("me"), "U1", &tokens("b-access", Some("b-refresh"), 1, "U1")).unwrap();
+    let acc = a.resolve_account(Some("me")).unwrap();
+    assert_eq!(a.access_token(&acc).unwrap().secret(), "a-access");
+}
+
+#[test]
+fn account_resolution_explains_itself() {
+    let (store, _) = store();
+    assert_eq!(store.resolve_account(None).unwrap_err().kind(), "unknown_account");
+    connect(&store, Some("one"), "U1", &tokens("a", Some("r"), 1, "U1")).unwrap();
+    connect(&store, Some("two"), "U2", &tokens("a", Some("r"), 1, "U2")).unwrap();
+    assert!(store
+        .resolve_account(None)
+        .unwrap_err()
+        .to_string()
+        .contains("one, two"));
+    assert_eq!(
+        store.resolve_account(Some("three")).unwrap_err().kind(),
+        "unknown_account"
+    );
+}
+
+fn pending_record(account: Option<&str>) -> PendingRecord {
+    let cfg = ClientConfig::new(Provider::fitbit(), "sandbox-client", AppType::Client);
+    PendingRecord {
+        id: "signin-1".into(),
+        authorization: PendingAuthorization::start(
+            &cfg,
+            AuthorizeOptions::code(vec!["sleep".into()], "fitauth://callback"),
+        )
+        .unwrap(),
+        app: "demo".into(),
+        account: account.map(str::to_owned),
+    }
+}
+
+#[test]
+fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
+    let secrets = Arc::new(MemorySecrets::default());
+    let home = temp_home();
+    let store = Store::open(home.clone(), secrets.clone()).unwrap();
+    let record = pending_record(Some("me"));
+    let state = record.authorization.state.as_str().to_owned();
+    let verifier = record.authorization.verifier.clone().unwrap();
+    store.save_pending(&record).unwrap();
+    let file = fs::read_to_string(store.metadata_path()).unwrap();
+    assert!(!file.contains(verifier.secret()), "verifier kept out of the file");
+
+    let reopened = Store::open(home.clone(), secrets.clone()).unwrap();
+    let other = Store::open(home, secrets).unwrap();
+    assert!(reopened.take_pending("other-state").unwrap().is_none());
+    let taken = reopened.take_pending(&state).unwrap().unwrap();
+    assert_eq!(taken.authorization.verifier.as_ref(), Some(&verifier));
+    assert_eq!(taken.account.as_deref(), Some("me"));
+    assert!(other.take_pending(&state).unwrap().is_none(), "taken once");
+    assert!(reopened.list_pending().unwrap().is_empty());
+
+    assert_eq!(reopened.outcome(&state).unwrap().unwrap().status, OutcomeStatus::InProgress);
+    other
+        .record_outcome(&state, OutcomeStatus::Connected { account: "me".into() })
+        .unwrap();
+    assert_eq!(
+        reopened.outcome(&state).unwrap().unwrap().status,
+        OutcomeStatus::Connected { account: "me".into() }
+    );
+    assert!(reopened.outcome("other-state").unwrap().is_none());
+}
+
+#[test]
+fn a_damaged_or_newer_file_is_reported_not_overwritten() {
+    let (store, _) = store();
+    fs::write(store.metadata_path(), "{not json").unwrap();
+    assert_eq!(store.load().unwrap_err().kind(), "storage");
+    assert!(store.save_app(app(), None).is_err());
+    assert_eq!(fs::read_to_string(store.metadata_path()).unwrap(), "{not json");
+    fs::write(store.metadata_path(), r#"{"schema_version":99,"store_id":"x"}"#).unwrap();
+    assert!(store.load().unwrap_err().to_string().contains("newer Fitauth"));
+}
