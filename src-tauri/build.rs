@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "introspect_account",
     "revoke_account",
     "remove_account",
+    "rename_account",
     "reveal_secret",
     "list_apps",
     "save_app",

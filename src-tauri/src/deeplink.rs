@@ -1,11 +1,12 @@
 //! Getting `fitauth://callback` links delivered (real app only; tests call
 //! [`crate::connect::handle_links`] directly).
 //!
-//! See shared/reference/tauri.md §1: on Linux and Windows the OS starts a second copy of the app
-//! with the link as its only argument; single-instance (feature `deep-link`, registered first)
-//! forwards it to this copy, where the deep-link plugin emits it. A link that cold-starts the
-//! app is only available through `get_current()`, so both are read, and repeats are ignored by
-//! OAuth `state` in `connect::receive`.
+//! How the plugin delivers links (<https://v2.tauri.app/plugin/deep-linking/>): on Linux and
+//! Windows the OS starts a second copy of the app with the link as its only argument;
+//! single-instance (feature `deep-link`, registered first) forwards it to this copy, where the
+//! deep-link plugin emits it. A link that cold-starts the app is only available through
+//! `get_current()`, so both are read; a repeat finds its sign-in already taken
+//! (`Fitauth::finish_redirect`) and is ignored.
 
 use tauri::{App, Runtime};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -32,7 +33,8 @@ pub fn listen<R: Runtime>(app: &App<R>) {
 /// Whether `fitauth://` links reach this app; `FITAUTH_REDIRECT=scheme|loopback` decides
 /// explicitly. On Linux a development build (or an AppImage) registers itself as the handler,
 /// but only when no handler exists: an installed deb/rpm registers the scheme at install time,
-/// and its copy forwards links here through single-instance anyway (tauri.md §1.6, §1.8).
+/// and its copy forwards links here through single-instance anyway
+/// (<https://v2.tauri.app/plugin/deep-linking/#registering-desktop-deep-links-at-runtime>).
 pub fn scheme_redirects<R: Runtime>(app: &App<R>) -> bool {
     match std::env::var("FITAUTH_REDIRECT").as_deref() {
         Ok("scheme") => return true,
@@ -92,8 +94,9 @@ fn platform_scheme_redirects<R: Runtime>(app: &App<R>) -> bool {
     }
 }
 
-/// The plugin writes `Exec="/path/bin" %u`, which generic `xdg-open` cannot run (tauri.md §1.8
-/// pitfall 2); without spaces in the path the quotes are not needed.
+/// The plugin writes `Exec="/path/bin" %u`, which generic `xdg-open` cannot run (see
+/// <https://github.com/tauri-apps/plugins-workspace/pull/3374>); without spaces in the path the
+/// quotes are not needed.
 #[cfg(target_os = "linux")]
 fn unquote_exec<R: Runtime>(app: &App<R>) {
     use tauri::Manager;

@@ -1,5 +1,6 @@
-//! Errors as the UI receives them: [`fitauth_core::ErrorReport`] (`{kind, message, hint, detail}`),
-//! a sentence and a next step, never a stack trace, a raw provider body or a secret.
+//! Errors as the UI receives them: `{kind, message, hint, detail}`, a sentence and a next step,
+//! never a stack trace, a raw provider body or a secret. The next step is worded for this app
+//! (a button or a view), keyed on the error's kind; the core's own hints name no face.
 
 use fitauth_core::{Error, ErrorReport};
 use serde::Serialize;
@@ -10,7 +11,7 @@ use serde::Serialize;
 pub struct CommandError(pub ErrorReport);
 
 impl CommandError {
-    /// A failure of the desktop layer itself (not of the protocol core).
+    /// A failure of the desktop layer itself (not of the core).
     pub fn new(kind: &str, message: impl Into<String>, hint: impl Into<String>) -> Self {
         CommandError(ErrorReport {
             kind: kind.into(),
@@ -25,26 +26,43 @@ impl CommandError {
     }
 }
 
-/// The core's next steps are written for the `fitauth` command (`fitauth login`, `--account`);
-/// in the app the same step is a button away.
+/// The next step in this app's words, where it differs from the core's.
+fn desktop_hint(e: &Error) -> Option<&'static str> {
+    Some(match e {
+        Error::Setup(_) => "Check the app registration under Apps.",
+        Error::InvalidClient { .. } => {
+            "Check the client id, client secret and app type under Apps; they must match the \
+             provider's developer console."
+        }
+        Error::Listen { .. } => "Another program is using that port: close it, then connect again.",
+        Error::Browser { .. } => {
+            "Check that a web browser is installed and set as the default, then connect again."
+        }
+        Error::AccountTaken { .. } => {
+            "Choose another account name, or leave the name empty so the account is named after \
+             the person who signs in."
+        }
+        Error::ReconnectNeeded { .. } | Error::Revoked { .. } | Error::SecretMissing { .. } => {
+            "Reconnect the account from Connect."
+        }
+        Error::NoAccounts => "Connect one from Connect.",
+        Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } => {
+            "Choose an account under Inspect."
+        }
+        Error::UnknownApp { .. } => "See the registrations under Apps.",
+        Error::NoRegistration { .. } => "Add it under Apps, or try it offline with the sandbox.",
+        Error::Retired { .. } => {
+            "Connect through Google Health instead (choose \"Fitbit via Google account\")."
+        }
+        _ => return None,
+    })
+}
+
+/// The report the UI gets for `e`.
 pub fn desktop_report(e: &Error) -> ErrorReport {
     let mut report = e.report();
-    let hint = match e {
-        Error::ReconnectNeeded { .. } | Error::Revoked { .. } | Error::SecretMissing { .. } => {
-            Some("Reconnect the account from Connect.")
-        }
-        Error::NoAccounts => Some("Connect one from Connect."),
-        Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } => {
-            Some("Choose an account under Inspect.")
-        }
-        Error::UnknownApp { .. } => Some("See the registrations under Apps."),
-        _ => None,
-    };
-    if let Some(hint) = hint {
+    if let Some(hint) = desktop_hint(e) {
         report.hint = hint.to_owned();
-    }
-    if let Error::AmbiguousAccount { names } = e {
-        report.message = format!("Several accounts are connected ({names}).");
     }
     report
 }
@@ -93,23 +111,13 @@ mod tests {
 
     #[test]
     fn next_steps_point_at_the_app_not_the_command_line() {
-        for e in [
-            Error::ReconnectNeeded {
-                account: "a".into(),
-            },
-            Error::Revoked {
-                account: "a".into(),
-            },
-            Error::NoAccounts,
-            Error::UnknownAccount { name: "a".into() },
-            Error::UnknownApp { name: "a".into() },
-            Error::AmbiguousAccount {
-                names: "a, b".into(),
-            },
-        ] {
-            let report = CommandError::from(e).0;
-            assert!(!report.hint.contains("fitauth"), "{}", report.hint);
-            assert!(!report.message.contains("--account"), "{}", report.message);
+        for e in Error::examples() {
+            let report = CommandError::from(&e).0;
+            for cli_word in ["fitauth ", "--", "$BROWSER", "Ctrl-C"] {
+                assert!(!report.hint.contains(cli_word), "{}: {}", e.kind(), report.hint);
+                assert!(!report.message.contains(cli_word), "{}: {}", e.kind(), report.message);
+            }
         }
+        assert!(CommandError::from(Error::Setup("x".into())).0.hint.contains("under Apps"));
     }
 }

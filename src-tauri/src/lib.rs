@@ -1,4 +1,6 @@
-//! Fitauth's desktop shell: thin Tauri commands over `fitauth-core`, one module per domain.
+//! Fitauth's desktop shell: thin Tauri commands over `fitauth-core`'s use-case layer
+//! (`fitauth_core::service`), one module per domain. A command gets the managed [`Desktop`],
+//! calls the layer and emits what changed; it never touches the store or the OAuth client.
 //!
 //! | module | what |
 //! |---|---|
@@ -10,7 +12,7 @@
 //! | `refresh` | the background refresh timer |
 //! | `overview` | what the UI loads first |
 //! | `logfile` | the log file in the app's data directory |
-//! | `state`, `error`, `events` | managed state, errors as `ErrorReport`, event names |
+//! | `state`, `error`, `events` | managed state, errors as `ErrorReport` with this app's next steps, event names |
 
 pub mod accounts;
 pub mod apps;
@@ -26,7 +28,9 @@ pub mod state;
 
 use tauri::{AppHandle, Builder, Manager, Runtime};
 
-pub use state::{Browser, Config, Desktop};
+pub use fitauth_core::Browser;
+use fitauth_core::service::apps::SANDBOX_APP;
+pub use state::{Config, Desktop};
 
 /// The plugins and commands shared by the real app and the tests (which use the mock runtime).
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
@@ -50,6 +54,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             accounts::introspect_account,
             accounts::revoke_account,
             accounts::remove_account,
+            accounts::rename_account,
             accounts::reveal_secret,
             apps::list_apps,
             apps::save_app,
@@ -65,24 +70,28 @@ pub fn init_state<R: Runtime>(
 ) -> Result<(), fitauth_core::Error> {
     let background = config.background_refresh;
     let desktop = Desktop::open(config)?;
-    // The sandbox keeps its state in memory: if it was used before, start a fresh one now, so
-    // its registration points at a live server (old sandbox accounts then say "reconnect").
-    let had_sandbox = desktop
-        .store()
-        .load()
-        .map(|m| m.apps.iter().any(|a| a.name == sandbox::SANDBOX_APP))
-        .unwrap_or(false);
-    // Registrations compiled into this build (fitauth_core::defaults), so Connect works with
-    // no setup; a locked keyring only means they are offered once it is unlocked.
-    for builtin in fitauth_core::defaults::all() {
-        match builtin.install(desktop.store()) {
-            Ok(app) => tracing::info!(app = %app.name, "built-in app registration available"),
-            Err(e) => tracing::warn!(
-                kind = e.kind(),
-                "could not set up a built-in app registration"
-            ),
+    let fitauth = desktop.app.clone();
+    let had_sandbox = tauri::async_runtime::block_on(async {
+        // Registrations compiled into this build (fitauth_core::defaults), so Connect works with
+        // no setup; a locked keyring only means they are offered once it is unlocked.
+        for outcome in fitauth.install_builtins().await {
+            match outcome {
+                Ok(app) => tracing::info!(app = %app.name, "built-in app registration available"),
+                Err(e) => tracing::warn!(
+                    kind = e.kind(),
+                    "could not set up a built-in app registration"
+                ),
+            }
         }
-    }
+        // The sandbox keeps its state in memory: if it was used before, start a fresh one now,
+        // so its registration points at a live server (old sandbox accounts then say
+        // "reconnect").
+        fitauth
+            .registrations()
+            .await
+            .map(|apps| apps.iter().any(|a| a.name == SANDBOX_APP))
+            .unwrap_or(false)
+    });
     app.manage(desktop);
     if had_sandbox {
         let handle = app.clone();

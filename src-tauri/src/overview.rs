@@ -28,7 +28,7 @@ pub struct Overview {
 
 #[tauri::command]
 pub async fn app_overview(desktop: State<'_, Desktop>) -> CommandResult<Overview> {
-    let meta = desktop.blocking(|s| s.load()).await?;
+    let meta = desktop.app.snapshot().await?;
     Ok(Overview {
         accounts: meta
             .accounts
@@ -38,9 +38,9 @@ pub async fn app_overview(desktop: State<'_, Desktop>) -> CommandResult<Overview
         apps: meta.apps.iter().map(AppView::from_registration).collect(),
         waiting: connect::waiting(&desktop),
         sandbox_url: sandbox::url(&desktop).await,
-        secrets_location: desktop.store().secrets_location(),
+        secrets_location: desktop.app.secrets_location(),
         keyring_error: desktop.keyring_error.clone(),
-        data_dir: desktop.store().home().display().to_string(),
+        data_dir: desktop.app.home().display().to_string(),
         log_file: lock(&desktop.log_file)
             .as_ref()
             .map(|p| p.display().to_string()),

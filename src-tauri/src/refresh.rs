@@ -1,6 +1,6 @@
 //! Background refresh: a timer that wakes five minutes before the earliest expiry and refreshes
-//! what is due through `SessionManager::refresh_due` (the same single-flight and lock file the
-//! `fitauth` command uses), telling the UI when an account changes.
+//! what is due through the use-case layer (`Fitauth::refresh_due`: the same single flight and
+//! lock file the `fitauth` command uses), telling the UI when an account changes.
 
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
         loop {
             let desktop = app.state::<Desktop>();
             let now = now_unix();
-            let mut wait = match desktop.sessions.next_refresh_at().await {
+            let mut wait = match desktop.app.next_refresh_at().await {
                 Some(at) => (at - now).clamp(MIN_SLEEP_SECS, MAX_SLEEP_SECS),
                 None => MAX_SLEEP_SECS,
             };
@@ -33,7 +33,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                 _ = tokio::time::sleep(Duration::from_secs(wait as u64)) => {}
                 _ = desktop.refresh_wakeup.notified() => { continue; }
             }
-            let outcomes = desktop.sessions.refresh_due(MIN_VALIDITY_SECS).await;
+            let outcomes = desktop.app.refresh_due(MIN_VALIDITY_SECS).await;
             let mut failed = false;
             for outcome in outcomes {
                 match &outcome.result {

@@ -1,7 +1,8 @@
-//! The built-in sandbox: an offline Fitbit/Google-compatible server started in-process, with an
-//! app registration pointing at it, so a new user can try the whole flow with no account.
+//! The built-in sandbox: an offline Fitbit/Google-compatible server started in-process, with the
+//! `sandbox` registration (made by the use-case layer) pointing at it, so a new user can try the
+//! whole flow with no account.
 
-use fitauth_core::{AppRegistration, AppType, Error, ProviderKind, RedirectMode};
+use fitauth_core::{AppRegistration, Error};
 use fitauth_sandbox::{Sandbox, SandboxConfig};
 use serde::Serialize;
 use tauri::State;
@@ -9,11 +10,6 @@ use tauri::State;
 use crate::apps::AppView;
 use crate::error::CommandResult;
 use crate::state::Desktop;
-
-/// The registration name of the built-in sandbox.
-pub const SANDBOX_APP: &str = "sandbox";
-/// Its pre-registered public client (Fitbit dialect, PKCE, no secret).
-pub const SANDBOX_CLIENT: &str = "sandbox-client";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SandboxView {
@@ -32,33 +28,19 @@ pub async fn ensure(desktop: &Desktop) -> Result<AppRegistration, Error> {
                 ..Default::default()
             })
             .await
-            .map_err(|e| Error::Config(format!("could not start the built-in sandbox ({e})")))?;
+            .map_err(|e| Error::Listen {
+                address: "127.0.0.1:0".into(),
+                reason: format!("the built-in sandbox could not start: {e}"),
+            })?;
             tracing::info!(url = sandbox.base_url(), "built-in sandbox started");
             *running = Some(sandbox);
         }
         running
             .as_ref()
-            .map(|s| s.base_url().trim_end_matches('/').to_owned())
+            .map(|s| s.base_url().to_owned())
             .unwrap_or_default()
     };
-    let registration = AppRegistration {
-        name: SANDBOX_APP.into(),
-        provider: ProviderKind::Fitbit,
-        client_id: SANDBOX_CLIENT.into(),
-        app_type: AppType::Client,
-        redirect: RedirectMode::Scheme,
-        base_url: Some(base),
-        endpoints: None,
-        has_client_secret: false,
-    };
-    desktop
-        .blocking(move |s| {
-            if s.load()?.app(SANDBOX_APP).ok() == Some(&registration) {
-                return Ok(registration);
-            }
-            s.save_app(registration, None)
-        })
-        .await
+    desktop.app.use_sandbox(&base).await
 }
 
 /// The sandbox's address, if it runs.

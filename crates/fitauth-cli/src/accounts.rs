@@ -1,7 +1,7 @@
-//! Commands on connected accounts: status, token, refresh, introspect, revoke, decode.
+//! Commands on connected accounts: status, token, refresh, introspect, revoke, rename, decode.
 
 use clap::Args;
-use fitauth_core::{jwt, Error, Revoked};
+use fitauth_core::{jwt, Error};
 
 use crate::{output, Ctx};
 
@@ -13,63 +13,43 @@ pub struct AccountArg {
 }
 
 pub async fn status(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
-    let store = ctx.store()?;
-    let meta = store.load()?;
-    let accounts: Vec<_> = match &args.account {
-        Some(name) => vec![meta.account(name)?.clone()],
-        None => meta.accounts.clone(),
+    let fitauth = ctx.fitauth()?;
+    let accounts = match &args.account {
+        Some(name) => vec![fitauth.account(Some(name)).await?],
+        None => fitauth.accounts().await?,
     };
-    output::status(ctx, &accounts, &store.secrets_location());
+    output::status(ctx, &accounts, &fitauth.secrets_location());
     Ok(())
 }
 
 pub async fn token(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
-    let session = ctx.session()?;
-    let account = session.store().resolve_account(args.account.as_deref())?;
-    let token = session.fresh_access_token(&account.name).await?;
+    let token = ctx.fitauth()?.fresh_token(args.account.as_deref()).await?;
     // The one place a secret is printed, on purpose, and only to stdout.
     println!("{}", token.secret());
     Ok(())
 }
 
 pub async fn refresh(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
-    let session = ctx.session()?;
-    let account = session.store().resolve_account(args.account.as_deref())?;
-    let account = session.refresh(&account.name).await?;
+    let account = ctx.fitauth()?.refresh(args.account.as_deref()).await?;
     output::refreshed(ctx, &account);
     Ok(())
 }
 
 pub async fn introspect(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
-    let session = ctx.session()?;
-    let account = session.store().resolve_account(args.account.as_deref())?;
-    let token = session.fresh_access_token(&account.name).await?;
-    let client = session.client_for(&account).await?;
-    let verdict = client.inspect(&token).await?;
+    let (account, verdict) = ctx.fitauth()?.introspect(args.account.as_deref()).await?;
     output::introspection(ctx, &account, &verdict);
     Ok(())
 }
 
 pub async fn revoke(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
-    let session = ctx.session()?;
-    let store = session.store();
-    let account = store.resolve_account(args.account.as_deref())?;
-    let client = session.client_for(&account).await?;
-    // Revoking either token ends the grant; prefer the refresh token, which outlives the other.
-    let token = match store.refresh_token(&account)? {
-        Some(r) => Some(r.secret().to_owned()),
-        None => store
-            .access_token(&account)
-            .ok()
-            .map(|a| a.secret().to_owned()),
-    };
-    let outcome = match token {
-        Some(token) => client.revoke(&token).await?,
-        None => Revoked::AlreadyInvalid,
-    };
-    // Only now that the provider has let go are the local secrets removed.
-    let account = store.forget_tokens(&account.name)?;
+    let (account, outcome) = ctx.fitauth()?.revoke(args.account.as_deref()).await?;
     output::revoked(ctx, &account, outcome);
+    Ok(())
+}
+
+pub async fn rename(ctx: &Ctx, account: &str, new_name: &str) -> Result<(), Error> {
+    let account = ctx.fitauth()?.rename_account(account, new_name).await?;
+    output::renamed(ctx, &account);
     Ok(())
 }
 
@@ -77,9 +57,7 @@ pub fn decode(ctx: &Ctx, token: &str) -> Result<(), Error> {
     let token = if token == "-" {
         let mut buf = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut buf).map_err(|e| {
-            Error::Storage {
-                reason: format!("could not read stdin ({e})"),
-            }
+            Error::Invalid(format!("the token could not be read from standard input ({e})"))
         })?;
         buf
     } else {

@@ -1,7 +1,9 @@
-//! `fitauth apps add|list|remove`: app registrations shared with the desktop app.
+//! `fitauth apps add|list|remove`: app registrations shared with the desktop app, built and
+//! checked by the same builder as the desktop's Apps form.
 
 use clap::{Args, Subcommand};
-use fitauth_core::{AppRegistration, AppType, ClientSecret, Error, ProviderKind, RedirectMode};
+use fitauth_core::service::apps::{redirect_uris, RegistrationInput};
+use fitauth_core::{ClientSecret, Error, ProviderKind};
 use serde_json::json;
 
 use crate::Ctx;
@@ -41,49 +43,56 @@ pub struct AddArgs {
     name: Option<String>,
 }
 
+impl AddArgs {
+    fn input(self) -> Result<RegistrationInput, Error> {
+        Ok(RegistrationInput {
+            name: self.name.unwrap_or_else(|| self.client_id.clone()),
+            provider: self.provider.parse::<ProviderKind>()?,
+            client_id: self.client_id,
+            app_type: self.app_type.parse()?,
+            redirect: self.redirect.parse()?,
+            base_url: self.base_url,
+            client_secret: self.client_secret.map(ClientSecret::new),
+        })
+    }
+}
+
 pub async fn run(ctx: &Ctx, cmd: AppsCommand) -> Result<(), Error> {
-    let store = ctx.store()?;
+    let fitauth = ctx.fitauth()?;
     match cmd {
         AppsCommand::Add(args) => {
-            let kind: ProviderKind = args.provider.parse()?;
-            let app = AppRegistration {
-                name: args.name.unwrap_or_else(|| args.client_id.clone()),
-                provider: kind,
-                client_id: args.client_id,
-                app_type: args.app_type.parse::<AppType>()?,
-                redirect: args.redirect.parse::<RedirectMode>()?,
-                base_url: args.base_url,
-                endpoints: None,
-                has_client_secret: false,
-            };
-            app.provider()?; // validates base_url
-            let secret = args
-                .client_secret
-                .filter(|s| !s.is_empty())
-                .map(ClientSecret::new);
-            let app = store.save_app(app, secret.as_ref())?;
+            let app = fitauth.save_registration(args.input()?).await?;
+            let advice = redirect_uris(&app);
             if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&app).unwrap_or_default());
+                let mut value = json!(app);
+                value["redirect_uris"] = json!(advice.uris);
+                println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
             } else {
                 println!("Saved app \"{}\".", app.name);
-                let redirect = match app.redirect {
-                    RedirectMode::Scheme => "fitauth://callback".to_owned(),
-                    RedirectMode::Loopback => "http://127.0.0.1/callback (any port)".to_owned(),
-                };
-                println!("Register this redirect URI with the provider: {redirect}");
+                match advice.uris.as_slice() {
+                    [] => {}
+                    [one] => println!("Register this redirect URL with the provider: {one}"),
+                    many => {
+                        println!("Register these redirect URLs with the provider:");
+                        for uri in many {
+                            println!("  {uri}");
+                        }
+                    }
+                }
+                println!("{}", advice.note);
             }
         }
         AppsCommand::List => {
-            let meta = store.load()?;
+            let apps = fitauth.registrations().await?;
             if ctx.json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&json!(meta.apps)).unwrap_or_default()
+                    serde_json::to_string_pretty(&json!(apps)).unwrap_or_default()
                 );
-            } else if meta.apps.is_empty() {
+            } else if apps.is_empty() {
                 println!("No app registrations yet. Add one with `fitauth apps add`.");
             } else {
-                for app in &meta.apps {
+                for app in &apps {
                     let secret = if app.has_client_secret {
                         "secret in keyring"
                     } else {
@@ -104,7 +113,7 @@ pub async fn run(ctx: &Ctx, cmd: AppsCommand) -> Result<(), Error> {
             }
         }
         AppsCommand::Remove { name } => {
-            store.remove_app(&name)?;
+            fitauth.remove_registration(&name).await?;
             if !ctx.json {
                 println!("Removed app \"{name}\".");
             }

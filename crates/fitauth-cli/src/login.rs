@@ -1,27 +1,31 @@
-//! `fitauth login`: register the app, consent in the browser, receive the redirect (loopback
-//! listener, or a pasted `fitauth://callback` address), exchange the code, store the account.
+//! `fitauth login`: turn the flags into a registration and a sign-in request, open the browser,
+//! wait (Ctrl-C cancels), print who connected. Everything else — the redirect, the exchange,
+//! whose account it is — is the use-case layer's (`fitauth_core::service::connect`), the same
+//! code the desktop app runs.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
-use fitauth_core::defaults;
-use fitauth_core::{
-    AppRegistration, AppType, AuthorizeOptions, Authorized, ClientSecret, Error, LoopbackListener,
-    OAuthClient, PendingAuthorization, ProviderKind, RedirectMode, RedirectParams,
-};
+use fitauth_core::service::apps::RegistrationInput;
+use fitauth_core::service::connect::{Connected, Refused, SignInRequest, SignInStatus};
+use fitauth_core::store::OutcomeStatus;
+use fitauth_core::{AppRegistration, Browser, ClientSecret, Error, Fitauth, ProviderKind};
 
-use crate::{browser, output, sandbox, Ctx};
+use crate::{output, sandbox, Ctx};
 
 /// Scopes a sandbox login asks for when none are given.
 const SANDBOX_DEFAULT_SCOPES: &str = "activity heartrate profile sleep";
+
+/// How long to wait for the browser: a pending sign-in lives 10 minutes.
+const WAIT: Duration = Duration::from_secs(600);
 
 #[derive(Args, Debug)]
 pub struct LoginArgs {
     /// fitbit, google-health, or sandbox (the built-in offline provider).
     #[arg(long)]
     provider: String,
-    /// The app's client id (not needed for the sandbox).
+    /// The app's client id (not needed for the sandbox, nor with a built-in client).
     #[arg(long)]
     client_id: Option<String>,
     /// The app's client secret (server apps, Google desktop clients). Also read from
@@ -34,13 +38,14 @@ pub struct LoginArgs {
     /// Space-separated scopes, e.g. "activity sleep profile".
     #[arg(long)]
     scopes: Option<String>,
-    /// How the browser comes back: a loopback listener, or the fitauth:// link (you paste the
-    /// address). Google always uses loopback.
+    /// How the browser comes back: a loopback listener, or the fitauth:// link (the desktop app
+    /// receives it, or you paste the address). Google always uses loopback.
     #[arg(long, default_value = "loopback")]
     redirect: String,
-    /// Name to store the account under.
-    #[arg(long, default_value = "default")]
-    account: String,
+    /// Name to store the account under. Default: named after the person who signs in (the same
+    /// person signing in again updates their account).
+    #[arg(long)]
+    account: Option<String>,
     /// Name of the app registration (defaults to the client id).
     #[arg(long)]
     app: Option<String>,
@@ -62,186 +67,123 @@ pub struct LoginArgs {
     port: Option<u16>,
 }
 
-/// The loopback port for a sign-in through `app`: Fitbit compares redirect URLs exactly, so the
-/// real Fitbit gets the fixed, documented port; Google, the sandbox and moved endpoints take any.
-fn loopback_port(app: &AppRegistration, asked: Option<u16>) -> u16 {
-    if let Some(port) = asked {
-        return port;
+/// The registration these flags mean: the sandbox's, one built from `--client-id`, or the one
+/// compiled into this build.
+async fn registration(
+    fitauth: &Fitauth,
+    args: &LoginArgs,
+) -> Result<(AppRegistration, Option<sandbox::RunningSandbox>), Error> {
+    if args.provider == "sandbox" {
+        if args.client_id.is_some() || args.base_url.is_some() {
+            return Err(Error::Invalid(
+                "--provider sandbox uses the built-in sandbox registration; leave out --client-id \
+                 and --base-url (or use --provider fitbit with them)"
+                    .into(),
+            ));
+        }
+        let running = sandbox::ensure_running().await?;
+        let app = fitauth.use_sandbox(running.base_url()).await?;
+        return Ok((app, Some(running)));
     }
-    let moved = app.base_url.is_some()
-        || app.endpoints.is_some()
-        || std::env::var_os(app.provider.base_url_env()).is_some();
-    if app.provider == ProviderKind::Fitbit && !moved {
-        defaults::FITBIT_LOOPBACK_PORT
-    } else {
-        0
-    }
+    let provider: ProviderKind = args.provider.parse()?;
+    let app = match &args.client_id {
+        Some(client_id) => {
+            fitauth
+                .save_registration(RegistrationInput {
+                    name: args.app.clone().unwrap_or_else(|| client_id.clone()),
+                    provider,
+                    client_id: client_id.clone(),
+                    app_type: args.app_type.parse()?,
+                    redirect: args.redirect.parse()?,
+                    base_url: args.base_url.clone(),
+                    client_secret: args.client_secret.clone().map(ClientSecret::new),
+                })
+                .await?
+        }
+        None => match fitauth.builtin_registration(provider).await? {
+            Some(app) if args.base_url.is_none() => app,
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "--client-id is required: this copy of fitauth has no built-in {provider} \
+                     client (or try --provider sandbox)"
+                )))
+            }
+        },
+    };
+    Ok((app, None))
 }
 
-/// How long to wait for the browser: a pending authorization lives 10 minutes.
-const WAIT: Duration = Duration::from_secs(600);
-
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
-    let store = ctx.store()?;
-    store.check_secrets_writable()?;
+    let fitauth = ctx.fitauth()?;
     // The sandbox lives as long as this login; its tokens keep working while a `fitauth sandbox`
     // on the same address runs (see the README).
-    let mut embedded = None;
-    // A registration compiled into this build (fitauth_core::defaults), used without --client-id.
-    let mut builtin: Option<defaults::BuiltIn> = None;
-    let (kind, client_id, base_url, default_scopes) = if args.provider == "sandbox" {
-        let running = sandbox::ensure_running().await?;
-        let base = running.base_url().to_owned();
-        embedded = Some(running);
-        (
-            ProviderKind::Fitbit,
-            args.client_id
-                .clone()
-                .unwrap_or_else(|| "sandbox-client".into()),
-            Some(base),
-            Some(SANDBOX_DEFAULT_SCOPES),
-        )
-    } else {
-        let kind: ProviderKind = args.provider.parse()?;
-        match args.client_id.clone() {
-            Some(id) => (kind, id, args.base_url.clone(), None),
-            None => {
-                let found = defaults::builtin(kind).ok_or_else(|| {
-                    Error::Config(format!(
-                        "--client-id is required: this copy of fitauth has no built-in {} client \
-                         (or try --provider sandbox)",
-                        kind.as_str()
-                    ))
-                })?;
-                let id = found.registration.client_id.clone();
-                builtin = Some(found);
-                (kind, id, args.base_url.clone(), None)
-            }
-        }
-    };
+    let (app, embedded) = registration(&fitauth, &args).await?;
     let scopes: Vec<String> = args
         .scopes
         .as_deref()
-        .or(default_scopes)
+        .or(embedded.as_ref().map(|_| SANDBOX_DEFAULT_SCOPES))
         .ok_or_else(|| {
-            Error::Config("--scopes is required, e.g. --scopes \"activity sleep profile\"".into())
+            Error::Invalid("--scopes is required, e.g. --scopes \"activity sleep profile\"".into())
         })?
         .split_whitespace()
         .map(str::to_owned)
         .collect();
-    let mut redirect: RedirectMode = args.redirect.parse()?;
-    if kind == ProviderKind::GoogleHealth {
-        redirect = RedirectMode::Loopback;
-    }
-
-    let app = match builtin {
-        Some(found) if args.base_url.is_none() => found.install(&store)?,
-        _ => {
-            let app = AppRegistration {
-                name: args.app.clone().unwrap_or_else(|| client_id.clone()),
-                provider: kind,
-                client_id,
-                app_type: args.app_type.parse::<AppType>()?,
-                redirect,
-                base_url,
-                endpoints: None,
-                has_client_secret: false,
-            };
-            let secret = args
-                .client_secret
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .map(ClientSecret::new);
-            store.save_app(app, secret.as_ref())?
-        }
+    let request = SignInRequest {
+        account: args.account.clone(),
+        redirect: Some(args.redirect.parse()?),
+        port: args.port,
+        prompt: args.prompt.clone(),
+        pkce: !args.no_pkce,
+        ..SignInRequest::new(app, scopes)
     };
-    let config = store.client_config(&app)?;
-    config.client_auth()?; // a missing secret is reported before the browser opens
-    let client = OAuthClient::new(config, ctx.http.clone());
+    let (sign_in, loopback) = fitauth.begin_sign_in(request).await?;
 
-    let listener = match redirect {
-        RedirectMode::Loopback => {
-            Some(LoopbackListener::bind(loopback_port(&app, args.port)).await?)
-        }
-        RedirectMode::Scheme => None,
-    };
-    let redirect_uri = listener
-        .as_ref()
-        .map(|l| l.redirect_uri())
-        .unwrap_or_else(|| "fitauth://callback".into());
-    let mut options = AuthorizeOptions::code(scopes.clone(), redirect_uri);
-    options.pkce = !args.no_pkce;
-    options.prompt = args.prompt.clone();
-    let pending = PendingAuthorization::start(client.config(), options)?;
-
-    let url = pending.authorize_url.as_str();
+    let url = sign_in.authorize_url.as_str();
     if args.no_browser {
         eprintln!("Open this address in your browser to continue:\n{url}");
-    } else if let Err(reason) = browser::open(url) {
-        eprintln!("Could not open a browser ({reason}). Open this address yourself:\n{url}");
+    } else if let Err(e) = Browser::from_env().open(url) {
+        eprintln!("{e} Open this address yourself:\n{url}");
     }
 
-    let authorized = match &listener {
-        Some(listener) => {
-            wait(
+    let outcome = match loopback {
+        Some(wait) => {
+            waiting(
                 "Waiting for you to finish in the browser",
-                listener.accept(&pending),
+                async { fitauth.finish_loopback(wait).await.map(Finished::Here) },
             )
-            .await?
+            .await
         }
         None => {
-            // The desktop app shares this store: when the OS hands it the fitauth:// link, it
-            // finds this pending sign-in there and finishes it. Whichever comes first wins.
-            let state = pending.state.as_str().to_owned();
-            store.save_pending(&pending, &app.name, &args.account)?;
-            let outcome = wait(
+            waiting(
                 "Paste the address the browser was sent to (it starts with fitauth://callback), \
                  or let the Fitauth app receive it",
-                async {
-                    tokio::select! {
-                        pasted = read_pasted(&pending) => pasted.map(Finished::Pasted),
-                        saved = finished_by_app(&store, &state, &args.account, pending.created_at) =>
-                            saved.map(Finished::ByApp),
-                    }
-                },
+                pasted_or_by_app(&fitauth, &sign_in.state),
             )
-            .await;
-            if !matches!(outcome, Ok(Finished::ByApp(_))) {
-                store.remove_pending(&state)?;
-            }
-            match outcome? {
-                Finished::Pasted(authorized) => authorized,
-                Finished::ByApp(account) => {
-                    drop(embedded);
-                    output::connected(ctx, &account);
-                    return Ok(());
-                }
-            }
+            .await
         }
     };
-    let Authorized::Code { code, .. } = authorized else {
-        return Err(Error::MalformedRedirect(
-            "expected an authorization code".into(),
-        ));
-    };
-    let tokens = client.exchange_code(&pending, &code).await?;
-    // "Connected as …": best effort; a token without the profile scope still connects.
-    let identity = match client.identity(&tokens.access_token).await {
-        Ok(identity) => Some(identity),
-        Err(e) => {
-            tracing::info!(error = %e, "no identity; falling back to the token's user id");
-            None
-        }
-    };
-    let account =
-        store.save_connection(&args.account, &app, &tokens, &scopes, identity.as_ref())?;
+    if outcome.is_err() {
+        // Cancelled, timed out or refused: a late redirect for it must change nothing.
+        let _ = fitauth.cancel_sign_in(&sign_in.state).await;
+    }
     drop(embedded);
-    output::connected(ctx, &account);
+    match outcome? {
+        Finished::Here(connected) => output::connected(ctx, &connected.account, connected.updated),
+        Finished::ByApp(account) => output::connected(ctx, &account, false),
+    }
     Ok(())
 }
 
+/// How the sign-in came back.
+enum Finished {
+    /// This process exchanged the code.
+    Here(Connected),
+    /// The desktop app received the link and saved the connection.
+    ByApp(fitauth_core::Account),
+}
+
 /// Waits for `work` with a progress line (a spinner on a terminal), Ctrl-C and a time limit.
-async fn wait<T>(
+async fn waiting<T>(
     what: &str,
     work: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
@@ -271,46 +213,51 @@ async fn wait<T>(
     result
 }
 
-/// How a `--redirect scheme` sign-in came back.
-enum Finished {
-    /// The address was pasted here; this process exchanges the code.
-    Pasted(Authorized),
-    /// The desktop app received the link and saved the connection.
-    ByApp(fitauth_core::Account),
-}
-
-/// Waits until the desktop app has taken the pending sign-in `state` off the store (it does when
-/// it finishes or fails it), and returns the account it saved.
-async fn finished_by_app(
-    store: &fitauth_core::Store,
-    state: &str,
-    account: &str,
-    since: i64,
-) -> Result<fitauth_core::Account, Error> {
+/// `--redirect scheme`: the address is pasted here, or the desktop app (which shares the store)
+/// receives the `fitauth://` link. Whichever takes the pending sign-in first exchanges the code;
+/// the other learns how it ended from the store.
+async fn pasted_or_by_app(fitauth: &Fitauth, state: &str) -> Result<Finished, Error> {
+    let mut lines = stdin_lines();
+    let mut stdin_open = true;
     loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let meta = store.load()?;
-        if meta
-            .pending
-            .iter()
-            .any(|p| p.authorization.state.matches(state))
-        {
-            continue;
+        tokio::select! {
+            line = lines.recv(), if stdin_open => match line {
+                None => stdin_open = false,
+                Some(Err(e)) => {
+                    return Err(Error::Invalid(format!("the pasted address could not be read ({e})")))
+                }
+                Some(Ok(line)) if line.trim().is_empty() => {}
+                Some(Ok(line)) => match fitauth.finish_redirect(&line).await {
+                    Ok(connected) => return Ok(Finished::Here(connected)),
+                    // The desktop app has it: wait for its outcome below.
+                    Err(Refused::AlreadyTaken) => {}
+                    Err(refused) => return Err(refused.into_error().unwrap_or(Error::StateMismatch)),
+                },
+            },
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                match fitauth.sign_in_status(state).await? {
+                    SignInStatus::Waiting | SignInStatus::Ended(OutcomeStatus::InProgress) => {}
+                    SignInStatus::Ended(OutcomeStatus::Connected { account }) => {
+                        tracing::info!("the desktop app finished the sign-in");
+                        return Ok(Finished::ByApp(fitauth.account(Some(&account)).await?));
+                    }
+                    SignInStatus::Ended(OutcomeStatus::Failed { error }) => {
+                        return Err(Error::FinishedElsewhereFailed { reason: error.message })
+                    }
+                    SignInStatus::Ended(OutcomeStatus::Cancelled) | SignInStatus::Unknown => {
+                        return Err(Error::Cancelled)
+                    }
+                }
+            }
         }
-        tracing::info!("the pending sign-in was taken by another program");
-        return match meta.account(account) {
-            Ok(saved) if saved.updated_at >= since => Ok(saved.clone()),
-            _ => Err(Error::FinishedElsewhereFailed),
-        };
     }
 }
 
-/// Reads pasted lines until one is a redirect for this authorization.
-///
-/// Standard input is read on a plain thread, not tokio's blocking pool: a read that never
-/// finishes (the desktop app completed the sign-in instead) must not keep the process alive.
-async fn read_pasted(pending: &PendingAuthorization) -> Result<Authorized, Error> {
-    let (tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+/// Lines of standard input, read on a plain thread rather than tokio's blocking pool: a read
+/// that never finishes (the desktop app completed the sign-in instead) must not keep the process
+/// alive.
+fn stdin_lines() -> tokio::sync::mpsc::UnboundedReceiver<std::io::Result<String>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     std::thread::spawn(move || {
         for line in std::io::stdin().lines() {
             if tx.send(line).is_err() {
@@ -318,17 +265,6 @@ async fn read_pasted(pending: &PendingAuthorization) -> Result<Authorized, Error
             }
         }
     });
-    loop {
-        let line = lines
-            .recv()
-            .await
-            .ok_or(Error::Cancelled)?
-            .map_err(|e| Error::Storage {
-                reason: format!("could not read the pasted address ({e})"),
-            })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        return RedirectParams::parse(&line).and_then(|p| p.verify(pending));
-    }
+    rx
 }
+

@@ -2,22 +2,23 @@
 //! (metadata file + OS keyring), so a script can run
 //! `curl -H "Authorization: Bearer $(fitauth token)" …` and always get a fresh token.
 //!
-//! Exit status 0 on success; otherwise non-zero with one line on stderr that says what happened
-//! and what to do.
+//! A thin face over `fitauth_core::service`: each command parses its arguments, calls the
+//! use-case layer and prints. Exit status 0 on success; otherwise non-zero with one line on
+//! stderr that says what happened and what to do.
 
 mod accounts;
 mod apps;
-mod browser;
+mod hints;
 mod login;
 mod output;
 mod sandbox;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use fitauth_core::{Error, HttpClient, SessionManager, Store, Timeouts};
+use fitauth_core::service::Options;
+use fitauth_core::{Error, Fitauth, Timeouts};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,11 +50,19 @@ enum Command {
     Token(accounts::AccountArg),
     /// Refresh the access token now.
     Refresh(accounts::AccountArg),
-    /// Ask the provider about the access token (Fitbit introspect, Google tokeninfo).
+    /// Ask the provider about the access token (Fitbit introspect, Google tokeninfo); refreshed
+    /// first when it expires within 5 minutes.
     Introspect(accounts::AccountArg),
     /// Revoke the account at the provider, then remove its tokens from this machine.
     #[command(visible_alias = "logout")]
     Revoke(accounts::AccountArg),
+    /// Give an account another name.
+    Rename {
+        /// The account's current name.
+        account: String,
+        /// Its new name.
+        new_name: String,
+    },
     /// Decode a JWT's header and claims (decoded, not verified).
     Decode {
         /// The token; `-` reads it from stdin.
@@ -69,20 +78,16 @@ enum Command {
 /// What every command gets.
 pub struct Ctx {
     pub json: bool,
-    pub http: HttpClient,
+    timeouts: Timeouts,
 }
 
 impl Ctx {
-    /// Opens the store; only commands that need it pay for the keyring connection.
-    pub fn store(&self) -> Result<Store, Error> {
-        Store::open_default()
-    }
-
-    pub fn session(&self) -> Result<Arc<SessionManager>, Error> {
-        Ok(Arc::new(SessionManager::new(
-            self.store()?,
-            self.http.clone(),
-        )))
+    /// Opens Fitauth's data; only commands that need it pay for the keyring connection.
+    pub fn fitauth(&self) -> Result<Fitauth, Error> {
+        Fitauth::open(Options {
+            home: None,
+            timeouts: self.timeouts,
+        })
     }
 }
 
@@ -98,13 +103,12 @@ fn init_logging() {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(cli.timeout.clamp(1, 30)),
-        total: Duration::from_secs(cli.timeout.max(1)),
-    };
     let ctx = Ctx {
         json: cli.json,
-        http: HttpClient::new(timeouts)?,
+        timeouts: Timeouts {
+            connect: Duration::from_secs(cli.timeout.clamp(1, 30)),
+            total: Duration::from_secs(cli.timeout.max(1)),
+        },
     };
     match cli.command {
         Command::Login(args) => login::run(&ctx, args).await,
@@ -113,6 +117,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Refresh(args) => accounts::refresh(&ctx, args).await,
         Command::Introspect(args) => accounts::introspect(&ctx, args).await,
         Command::Revoke(args) => accounts::revoke(&ctx, args).await,
+        Command::Rename { account, new_name } => {
+            accounts::rename(&ctx, &account, &new_name).await
+        }
         Command::Decode { jwt } => accounts::decode(&ctx, &jwt),
         Command::Apps(cmd) => apps::run(&ctx, cmd).await,
         Command::Sandbox(args) => sandbox::run(args).await,
@@ -126,7 +133,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("fitauth: {}", e.one_line());
+            eprintln!("fitauth: {}", hints::one_line(&e));
             ExitCode::FAILURE
         }
     }

@@ -28,6 +28,7 @@ pub fn account_json(account: &Account, now: i64) -> Value {
         "app": account.app,
         "user_id": account.user_id,
         "display_name": account.display_name,
+        "email": account.email,
         "scopes_requested": account.scopes_requested,
         "scopes_granted": account.scopes_granted,
         "scopes_denied": account.scopes_denied(),
@@ -41,20 +42,27 @@ pub fn account_json(account: &Account, now: i64) -> Value {
 }
 
 fn who(account: &Account) -> String {
-    match (&account.display_name, &account.user_id) {
-        (Some(name), Some(id)) if name != id => format!("{name} ({id})"),
-        (Some(name), _) => name.clone(),
-        (None, Some(id)) => id.clone(),
-        (None, None) => account.name.clone(),
+    let label = account.label();
+    match &account.user_id {
+        Some(id) if *id != label => format!("{label} ({id})"),
+        _ => label,
     }
 }
 
-pub fn connected(ctx: &Ctx, account: &Account) {
+/// After a sign-in; `updated` when the person's existing account was updated in place.
+pub fn connected(ctx: &Ctx, account: &Account, updated: bool) {
     let now = now_unix();
     if ctx.json {
-        return print_json(&account_json(account, now));
+        let mut value = account_json(account, now);
+        value["updated"] = json!(updated);
+        return print_json(&value);
     }
     println!("Connected as {}.", who(account));
+    if updated {
+        println!("Updated the existing account \"{}\".", account.name);
+    } else {
+        println!("Saved as account \"{}\".", account.name);
+    }
     let shared: Vec<&str> = account
         .scopes_granted
         .iter()
@@ -127,6 +135,13 @@ pub fn status(ctx: &Ctx, accounts: &[Account], secrets_location: &str) {
         line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
     }
     println!("\nTokens are kept in: {secrets_location}.");
+}
+
+pub fn renamed(ctx: &Ctx, account: &Account) {
+    if ctx.json {
+        return print_json(&account_json(account, now_unix()));
+    }
+    println!("Renamed to \"{}\".", account.name);
 }
 
 pub fn refreshed(ctx: &Ctx, account: &Account) {

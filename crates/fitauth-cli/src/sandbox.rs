@@ -25,11 +25,9 @@ pub async fn run(args: SandboxArgs) -> Result<(), Error> {
         ..Default::default()
     })
     .await
-    .map_err(|e| {
-        Error::Config(format!(
-            "could not start the sandbox on port {} ({e})",
-            args.port
-        ))
+    .map_err(|e| Error::Listen {
+        address: format!("127.0.0.1:{}", args.port),
+        reason: e.to_string(),
     })?;
     println!("fitauth sandbox listening on {}", sandbox.base_url());
     println!("Log in against it from another terminal: fitauth login --provider sandbox");
@@ -55,7 +53,10 @@ pub async fn ensure_running() -> Result<RunningSandbox, Error> {
         ..Default::default()
     })
     .await
-    .map_err(|e| Error::Config(format!("could not start the built-in sandbox ({e})")))?;
+    .map_err(|e| Error::Listen {
+        address: "127.0.0.1:0".into(),
+        reason: format!("the built-in sandbox could not start: {e}"),
+    })?;
     eprintln!(
         "Started the built-in sandbox at {} for this login. To keep using the account afterwards, \
          run `fitauth sandbox` and log in again.",

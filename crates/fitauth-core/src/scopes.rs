@@ -42,7 +42,8 @@ macro_rules! google {
 }
 
 /// Every known scope. Sources: Fitbit's Swagger `securityDefinitions` and Google's Health API
-/// scopes page (see `shared/reference`).
+/// scopes page (<https://dev.fitbit.com/build/reference/web-api/developer-guide/application-design/#Scopes>,
+/// <https://developers.google.com/health/scopes>).
 pub const CATALOG: &[ScopeInfo] = &[
     fitbit!(
         "activity",
@@ -207,7 +208,8 @@ pub fn describe(scope: &str) -> String {
 }
 
 /// Fitbit's JWT scope suffixes. Only the first nine are confirmed by a real token; the rest follow
-/// the same pattern (see `shared/reference/fitbit-legacy-oauth.md` §7).
+/// the same pattern. The evidence is the sample token of Fitbit's 2015 OAuth 2.0 documentation
+/// (`"scopes":"wpro wloc wnut wsle wset whr wwei wact wsoc"`, decoded in `jwt.rs`'s tests).
 pub const FITBIT_SHORT_CODES: &[(&str, &str)] = &[
     ("act", "activity"),
     ("hr", "heartrate"),

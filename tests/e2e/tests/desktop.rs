@@ -64,7 +64,7 @@ async fn click(client: &Client, xpath: &str) {
 }
 
 async fn screenshot(client: &Client, name: &str) {
-    // Let the last paint settle: Xvfb screenshots can lag the DOM (tauri.md §4.3).
+    // Let the last paint settle: Xvfb screenshots can lag the DOM.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let dir = root().join("tests/e2e/screenshots");
     std::fs::create_dir_all(&dir).unwrap();

@@ -174,8 +174,8 @@ pub enum Error {
     Cancelled,
     /// Another program sharing the store (the desktop app) took the pending sign-in and did
     /// not save a connection.
-    #[error("The Fitauth app received this sign-in but could not finish it.")]
-    FinishedElsewhereFailed,
+    #[error("The Fitauth app received this sign-in but could not finish it: {reason}")]
+    FinishedElsewhereFailed { reason: String },
 
     // --- the network --------------------------------------------------------------------------
     #[error("{host} did not answer in time.")]
@@ -245,7 +245,7 @@ impl Error {
             Error::UnknownApp { .. } => "unknown_app",
             Error::NoRegistration { .. } => "no_app",
             Error::Cancelled => "cancelled",
-            Error::FinishedElsewhereFailed => "finished_elsewhere_failed",
+            Error::FinishedElsewhereFailed { .. } => "finished_elsewhere_failed",
             Error::Timeout { .. } => "timeout",
             Error::Connect { .. } => "offline",
             Error::Network { .. } => "network",
@@ -328,7 +328,7 @@ impl Error {
                 "Add an app registration for it, or try everything offline with the sandbox."
             }
             Error::Cancelled => "Nothing was changed.",
-            Error::FinishedElsewhereFailed => {
+            Error::FinishedElsewhereFailed { .. } => {
                 "Its window and log say why; sign in again when that is sorted out."
             }
         }
@@ -397,6 +397,59 @@ impl Error {
     }
 }
 
+impl Error {
+    /// One error of every kind, so the faces can test how they word each one.
+    #[doc(hidden)]
+    pub fn examples() -> Vec<Error> {
+        let d = ProviderDetail::default;
+        let s = String::from;
+        vec![
+            Error::Invalid(s("x")),
+            Error::Setup(s("x")),
+            Error::Listen { address: s("127.0.0.1:47813"), reason: s("in use") },
+            Error::Browser { reason: s("x") },
+            Error::Internal(s("x")),
+            Error::AccountTaken { account: s("a"), owner: s("Sam"), newcomer: s("Riley") },
+            Error::AccessDenied { detail: d() },
+            Error::AuthorizationRejected { code: s("x"), detail: d() },
+            Error::StateMismatch,
+            Error::MalformedRedirect(s("x")),
+            Error::NotAJwt(s("x")),
+            Error::AuthorizationExpired,
+            Error::CodeRejected { detail: d() },
+            Error::RefreshRejected { detail: d() },
+            Error::InvalidClient { detail: d() },
+            Error::InvalidRequest { detail: d() },
+            Error::Conflict { detail: d() },
+            Error::ExpiredToken { detail: d() },
+            Error::InvalidToken { detail: d() },
+            Error::InsufficientScope { detail: d() },
+            Error::Forbidden { detail: d() },
+            Error::RateLimited { reset_at: None, detail: d() },
+            Error::Retired { detail: d() },
+            Error::Server { status: 503, detail: d() },
+            Error::UnexpectedResponse { status: 200, what: s("x"), snippet: s("x") },
+            Error::Http { detail: d() },
+            Error::KeyringUnavailable { reason: s("x") },
+            Error::KeyringLocked { reason: s("x") },
+            Error::Storage { reason: s("x") },
+            Error::UnknownAccount { name: s("a") },
+            Error::AmbiguousAccount { names: s("a, b") },
+            Error::NoAccounts,
+            Error::ReconnectNeeded { account: s("a") },
+            Error::Revoked { account: s("a") },
+            Error::SecretMissing { what: s("x") },
+            Error::UnknownApp { name: s("a") },
+            Error::NoRegistration { provider: crate::provider::ProviderKind::Fitbit },
+            Error::Cancelled,
+            Error::FinishedElsewhereFailed { reason: s("x") },
+            Error::Timeout { host: s("h") },
+            Error::Connect { host: s("h") },
+            Error::Network { host: s("h"), reason: s("x") },
+        ]
+    }
+}
+
 /// What the UI and `--json` output receive for an error.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorReport {
@@ -406,3 +459,18 @@ pub struct ErrorReport {
     pub detail: Option<String>,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_hints_name_no_face() {
+        for e in Error::examples() {
+            let hint = e.hint();
+            for face_word in ["fitauth ", "--", "under Apps", "from Connect", "Inspect"] {
+                assert!(!hint.contains(face_word), "{}: {hint}", e.kind());
+            }
+            assert!(!e.to_string().contains("--account"), "{e}");
+        }
+    }
+}

@@ -98,6 +98,13 @@ pub struct LoopbackWait {
     authorization: PendingAuthorization,
 }
 
+impl LoopbackWait {
+    /// The OAuth `state` of the sign-in it waits for.
+    pub fn state(&self) -> &str {
+        self.authorization.state.as_str()
+    }
+}
+
 /// A saved connection.
 #[derive(Debug, Clone)]
 pub struct Connected {
@@ -298,17 +305,13 @@ impl Fitauth {
             .map_err(Refused::Failed)
     }
 
-    /// Forgets a pending sign-in, so a late redirect for it is refused.
+    /// Forgets a pending sign-in, so a late redirect for it is refused. A sign-in already taken
+    /// by a process that is finishing it is left to finish.
     pub async fn cancel_sign_in(&self, state: &str) -> Result<(), Error> {
         let st = state.to_owned();
-        self.blocking(move |s| {
-            if s.take_pending(&st)?.is_some() {
-                s.record_outcome(&st, OutcomeStatus::Cancelled)?;
-            }
-            Ok(())
-        })
-        .await?;
-        tracing::info!("sign-in cancelled");
+        if self.blocking(move |s| s.drop_pending(&st)).await? {
+            tracing::info!("sign-in cancelled");
+        }
         Ok(())
     }
 

@@ -54,6 +54,18 @@ impl Store {
         })
     }
 
+    /// Forgets a pending sign-in (cancelled) and its verifier, leaving no outcome: a late
+    /// redirect for it is refused like any stranger's. Returns whether there was one.
+    pub fn drop_pending(&self, state: &str) -> Result<bool, Error> {
+        self.update(|meta, store| {
+            let before = meta.pending.len();
+            meta.pending.retain(|p| !p.authorization.state.matches(state));
+            store.delete_secret(meta, SecretKey::PkceVerifier { state })?;
+            meta.outcomes.retain(|o| o.state != state);
+            Ok(meta.pending.len() != before)
+        })
+    }
+
     /// Whether a pending sign-in with this `state` exists but has expired.
     pub fn pending_expired(&self, state: &str) -> Result<bool, Error> {
         let now = now_unix();
