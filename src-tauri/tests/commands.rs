@@ -6,6 +6,8 @@
 //! the CLI tests use: it approves (or denies) on the sandbox's page and either follows a loopback
 //! redirect or writes a `fitauth://callback…` redirect to a file, which the test then hands to the
 //! app exactly as the OS would (`connect::handle_links`, what `on_open_url` / `get_current` call).
+//! The person who signs in is chosen per sign-in by writing the sandbox user's id to
+//! `user.txt` (the scripted browser's `FITAUTH_TEST_USER_FILE`).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -32,6 +34,10 @@ struct Harness {
     home: PathBuf,
     redirect_file: PathBuf,
 }
+
+/// The sandbox's demo people.
+const SAM: &str = "SBX123";
+const RILEY: &str = "SBX456";
 
 fn temp_dir(name: &str) -> PathBuf {
     static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -63,9 +69,9 @@ fn harness_with(
     let redirect_file = home.join("redirect.txt");
     let config = Config {
         home: Some(home.join("data")),
-        browser: Browser::Program {
-            words: vec!["python3".into(), BROWSER.into()],
-            env: vec![
+        browser: Browser::command(
+            vec!["python3".into(), BROWSER.into()],
+            vec![
                 (
                     "FITAUTH_TEST_REDIRECT_FILE".into(),
                     redirect_file.display().to_string(),
@@ -75,9 +81,13 @@ fn harness_with(
                     home.join("browser.log").display().to_string(),
                 ),
                 ("FITAUTH_TEST_CONSENT".into(), consent.into()),
-                ("FITAUTH_TEST_USER".into(), "SBX123".into()),
+                ("FITAUTH_TEST_USER".into(), SAM.into()),
+                (
+                    "FITAUTH_TEST_USER_FILE".into(),
+                    home.join("user.txt").display().to_string(),
+                ),
             ],
-        },
+        ),
         scheme_redirects,
         background_refresh,
     };
@@ -135,6 +145,35 @@ impl Harness {
         }
     }
 
+    /// Who the scripted browser signs in as from now on.
+    fn sign_in_as(&self, user: &str) {
+        std::fs::write(self.home.join("user.txt"), user).unwrap();
+    }
+
+    /// Signs `user` in through the sandbox by deep link and returns the connect-finished payload.
+    fn connect_sandbox_user(&self, user: &str, account: Option<&str>) -> Value {
+        self.sign_in_as(user);
+        let finished = self.events("connect-finished");
+        let waiting = self.ok(
+            "start_connect",
+            json!({"request": {"choice": "sandbox", "scopes": ["activity", "profile", "sleep"],
+                               "account": account}}),
+        );
+        assert_eq!(waiting["redirect"], "scheme");
+        self.deliver_link(&self.wait_for_redirect());
+        recv(&finished, "connect-finished")
+    }
+
+    fn reveal(&self, account: &str, which: &str) -> String {
+        self.ok(
+            "reveal_secret",
+            json!({"name": account, "which": which}),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned()
+    }
+
     fn metadata(&self) -> String {
         std::fs::read_to_string(self.home.join("data/fitauth.json")).unwrap_or_default()
     }
@@ -181,7 +220,10 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
     let waiting = start_sandbox_sign_in(&h, &["activity", "profile", "sleep"]);
     assert_eq!(waiting["redirect"], "scheme");
     assert_eq!(waiting["redirect_uri"], "fitauth://callback");
-    assert_eq!(waiting["account"], "sandbox");
+    assert!(
+        waiting["account"].is_null(),
+        "no name asked for: the account is named after the person"
+    );
     // The pending sign-in is on disk (it survives a restart), its verifier is not.
     let pending_file = h.metadata();
     assert!(pending_file.contains("\"pending\"") && pending_file.contains("fitauth://callback"));
@@ -194,6 +236,8 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
     h.deliver_link(&link);
     let done = recv(&finished, "connect-finished");
     assert_eq!(done["label"], "Sam Sandbox");
+    assert_eq!(done["account"]["name"], "sam-sandbox");
+    assert_eq!(done["updated"], false);
     assert_eq!(done["account"]["state"], "active");
     assert!(
         finished.recv_timeout(Duration::from_millis(700)).is_err(),
@@ -214,7 +258,7 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
     let access = h
         .ok(
             "reveal_secret",
-            json!({"name": "sandbox", "which": "access_token"}),
+            json!({"name": "sam-sandbox", "which": "access_token"}),
         )
         .as_str()
         .unwrap()
@@ -222,13 +266,13 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
     let refresh = h
         .ok(
             "reveal_secret",
-            json!({"name": "sandbox", "which": "refresh_token"}),
+            json!({"name": "sam-sandbox", "which": "refresh_token"}),
         )
         .as_str()
         .unwrap()
         .to_owned();
     assert!(access.len() > 16 && refresh.len() > 16);
-    let detail = h.ok("inspect_account", json!({"name": "sandbox"}));
+    let detail = h.ok("inspect_account", json!({"name": "sam-sandbox"}));
     let detail_text = detail.to_string();
     assert!(!detail_text.contains(&access) && !detail_text.contains(&refresh));
     assert_eq!(
@@ -246,12 +290,12 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
     assert!(!metadata.contains(&access) && !metadata.contains(&refresh));
 
     // Refresh: a new pair, saved.
-    let refreshed = h.ok("refresh_account", json!({"name": "sandbox"}));
+    let refreshed = h.ok("refresh_account", json!({"name": "sam-sandbox"}));
     assert_eq!(refreshed["account"]["state"], "active");
     let access2 = h
         .ok(
             "reveal_secret",
-            json!({"name": "sandbox", "which": "access_token"}),
+            json!({"name": "sam-sandbox", "which": "access_token"}),
         )
         .as_str()
         .unwrap()
@@ -259,22 +303,22 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
     assert_ne!(access, access2, "refresh must hand out a new access token");
 
     // Introspect: the provider's verdict.
-    let verdict = h.ok("introspect_account", json!({"name": "sandbox"}));
+    let verdict = h.ok("introspect_account", json!({"name": "sam-sandbox"}));
     assert_eq!(verdict["active"], true);
     assert_eq!(verdict["source"], "introspect");
 
     // Revoke: the grant ends at the provider, the local secrets go.
-    let revoked = h.ok("revoke_account", json!({"name": "sandbox"}));
+    let revoked = h.ok("revoke_account", json!({"name": "sam-sandbox"}));
     assert_eq!(revoked["state"], "revoked");
     let err = h
         .invoke(
             "reveal_secret",
-            json!({"name": "sandbox", "which": "access_token"}),
+            json!({"name": "sam-sandbox", "which": "access_token"}),
         )
         .unwrap_err();
     assert_eq!(err["kind"], "secret_missing");
     let err = h
-        .invoke("introspect_account", json!({"name": "sandbox"}))
+        .invoke("introspect_account", json!({"name": "sam-sandbox"}))
         .unwrap_err();
     assert_eq!(err["kind"], "revoked");
     assert!(err["message"].as_str().unwrap().contains("was revoked"));
@@ -386,7 +430,7 @@ fn app_registrations_keep_secrets_in_the_keyring() {
             json!({"input": {"name": "g", "provider": "google-health", "client_id": "1.apps.googleusercontent.com"}}),
         )
         .unwrap_err();
-    assert_eq!(err["kind"], "config");
+    assert_eq!(err["kind"], "validation");
     assert!(err["message"].as_str().unwrap().contains("client secret"));
 
     let saved = h.ok(
@@ -419,12 +463,26 @@ fn app_registrations_keep_secrets_in_the_keyring() {
     assert_eq!(waiting["redirect"], "loopback");
     let done = recv(&finished, "connect-finished");
     assert_eq!(done["account"]["provider"], "google-health");
-    let verdict = h.ok("introspect_account", json!({"name": "g"}));
+    // Google is asked who the person is (`openid email`), and the account says so.
+    assert_eq!(done["label"], "sam.sandbox@example.com");
+    assert_eq!(done["account"]["email"], "sam.sandbox@example.com");
+    assert_eq!(done["account"]["user_id"], "sandbox-user-0001");
+    let requested: Vec<&str> = done["account"]["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["requested"] == true)
+        .map(|s| s["scope"].as_str().unwrap())
+        .collect();
+    assert!(requested.contains(&"openid") && requested.contains(&"email"), "{requested:?}");
+    let name = done["account"]["name"].as_str().unwrap().to_owned();
+    let verdict = h.ok("introspect_account", json!({ "name": name }));
     assert_eq!(verdict["source"], "tokeninfo");
     assert_eq!(verdict["active"], true);
 
     let err = h.invoke("remove_app", json!({"name": "g"})).unwrap_err();
-    assert_eq!(err["kind"], "config", "an app in use is not removed");
+    assert_eq!(err["kind"], "validation", "an app in use is not removed");
+    assert!(err["message"].as_str().unwrap().contains(&name), "{err}");
 }
 
 #[test]
@@ -493,15 +551,15 @@ fn the_background_timer_refreshes_before_expiry_and_tells_the_ui() {
     let first_expiry = connected["account"]["expires_at"].as_i64().unwrap();
     let before = h.ok(
         "reveal_secret",
-        json!({"name": "sandbox", "which": "access_token"}),
+        json!({"name": "sam-sandbox", "which": "access_token"}),
     );
 
     let event = recv(&changed, "accounts-changed");
-    assert_eq!(event["account"], "sandbox");
+    assert_eq!(event["account"], "sam-sandbox");
     assert!(event["error"].is_null(), "{event}");
     let after = h.ok(
         "reveal_secret",
-        json!({"name": "sandbox", "which": "access_token"}),
+        json!({"name": "sam-sandbox", "which": "access_token"}),
     );
     assert_ne!(before, after, "the timer refreshed the token");
     let account = &h.ok("list_accounts", json!({}))[0];
@@ -510,67 +568,204 @@ fn the_background_timer_refreshes_before_expiry_and_tells_the_ui() {
 }
 
 #[test]
-fn a_sign_in_started_by_another_program_on_the_shared_store_is_finished_by_the_link() {
-    use fitauth_core::keyring::OsKeyring;
-    use fitauth_core::{
-        AppRegistration, AppType, AuthorizeOptions, PendingAuthorization, ProviderKind,
-        RedirectMode, Store,
-    };
-    let h = harness("shared-store", true, "allow");
+fn two_people_through_one_registration_get_their_own_accounts_and_logs() {
+    let h = harness("two-people", true, "allow");
+    let sam = h.connect_sandbox_user(SAM, None);
+    assert_eq!(sam["account"]["name"], "sam-sandbox");
+    assert_eq!(sam["updated"], false);
+    let sam_refresh = h.reveal("sam-sandbox", "refresh_token");
+
+    // "Connect another account" as Riley through the same registration.
+    let riley = h.connect_sandbox_user(RILEY, None);
+    assert_eq!(riley["label"], "Riley Visitor");
+    assert_eq!(riley["account"]["name"], "riley-visitor");
+    assert_eq!(riley["updated"], false);
+    let accounts = h.ok("list_accounts", json!({}));
+    let names: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["sam-sandbox", "riley-visitor"]);
+    assert_eq!(
+        h.reveal("sam-sandbox", "refresh_token"),
+        sam_refresh,
+        "Sam's tokens are untouched by Riley's sign-in"
+    );
+
+    // Each has a working refresh of their own.
+    for name in ["sam-sandbox", "riley-visitor"] {
+        let before = h.reveal(name, "access_token");
+        let refreshed = h.ok("refresh_account", json!({ "name": name }));
+        assert_eq!(refreshed["account"]["state"], "active");
+        assert_ne!(h.reveal(name, "access_token"), before);
+        let verdict = h.ok("introspect_account", json!({ "name": name }));
+        assert_eq!(verdict["active"], true);
+    }
+    assert_ne!(
+        h.reveal("sam-sandbox", "access_token"),
+        h.reveal("riley-visitor", "access_token")
+    );
+
+    // Each account's activity log is its own: one code exchange each.
+    for name in ["sam-sandbox", "riley-visitor"] {
+        let detail = h.ok("inspect_account", json!({ "name": name }));
+        let exchanges = detail["exchanges"].as_array().unwrap();
+        let count = |op: &str| exchanges.iter().filter(|x| x["operation"] == op).count();
+        assert_eq!(count("code_exchange"), 1, "{name}: {exchanges:?}");
+        assert_eq!(count("refresh"), 1, "{name}");
+        assert_eq!(count("introspect"), 1, "{name}");
+    }
+
+    // Sam reconnects: the same account, updated in place.
+    let again = h.connect_sandbox_user(SAM, None);
+    assert_eq!(again["account"]["name"], "sam-sandbox");
+    assert_eq!(again["updated"], true);
+    assert_eq!(h.ok("list_accounts", json!({})).as_array().unwrap().len(), 2);
+    assert_ne!(h.reveal("sam-sandbox", "refresh_token"), sam_refresh);
+
+    // A name that belongs to Sam is refused for Riley; nothing changes.
+    let before = h.metadata();
+    let failed = h.events("connect-failed");
+    h.sign_in_as(RILEY);
+    h.ok(
+        "start_connect",
+        json!({"request": {"choice": "sandbox", "scopes": ["profile"], "account": "sam-sandbox"}}),
+    );
+    h.deliver_link(&h.wait_for_redirect());
+    let report = recv(&failed, "connect-failed");
+    assert_eq!(report["kind"], "account_taken");
+    assert!(
+        report["message"].as_str().unwrap().contains("belongs to Sam Sandbox"),
+        "{report}"
+    );
+    assert!(!report["hint"].as_str().unwrap().contains("--account"));
+    let after: Value = serde_json::from_str(&h.metadata()).unwrap();
+    let before: Value = serde_json::from_str(&before).unwrap();
+    assert_eq!(after["accounts"], before["accounts"], "no account changed");
+
+    // Names are editable and stay unique.
+    let renamed = h.ok(
+        "rename_account",
+        json!({"name": "riley-visitor", "newName": "Riley at work"}),
+    );
+    assert_eq!(renamed["name"], "Riley at work");
+    let err = h
+        .invoke(
+            "rename_account",
+            json!({"name": "Riley at work", "newName": "sam-sandbox"}),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "validation");
+    assert!(h.reveal("Riley at work", "refresh_token").len() > 16);
+}
+
+/// The `fitauth` binary of this workspace (built on demand when only this package was built).
+fn fitauth_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("fitauth");
+    if !bin.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "fitauth-cli", "--bin", "fitauth"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build -p fitauth-cli");
+    }
+    bin
+}
+
+/// GETs JSON from the sandbox's control API.
+fn sandbox_get(base: &str, path: &str) -> Value {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    // The control API answers with a fixed length or chunked; find the JSON either way.
+    let start = body.find(['[', '{']).unwrap_or(0);
+    let end = body.rfind([']', '}']).map(|i| i + 1).unwrap_or(body.len());
+    serde_json::from_str(&body[start..end]).unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_link_that_reaches_both_the_app_and_fitauth_login_is_exchanged_once() {
+    use std::io::Write;
+    let h = harness("app-and-cli", true, "allow");
     let finished = h.events("connect-finished");
     let sandbox = h.ok("start_sandbox", json!({}));
     let base = sandbox["base_url"].as_str().unwrap().to_owned();
 
-    // What `fitauth login --redirect scheme` does in its own process: a registration and a
-    // pending sign-in in the shared store, then the browser.
-    let other = Store::open(
-        h.home.join("data"),
-        std::sync::Arc::new(OsKeyring::open().unwrap()),
-    )
-    .unwrap();
-    let registration = other
-        .save_app(
-            AppRegistration {
-                name: "from-the-cli".into(),
-                provider: ProviderKind::Fitbit,
-                client_id: "sandbox-client".into(),
-                app_type: AppType::Client,
-                redirect: RedirectMode::Scheme,
-                base_url: Some(base),
-                endpoints: None,
-                has_client_secret: false,
-            },
-            None,
-        )
-        .unwrap();
-    let pending = PendingAuthorization::start(
-        &other.client_config(&registration).unwrap(),
-        AuthorizeOptions::code(
-            vec!["activity".to_owned(), "profile".to_owned()],
-            "fitauth://callback".to_owned(),
-        ),
-    )
-    .unwrap();
-    other
-        .save_pending(&pending, "from-the-cli", "cli-account")
-        .unwrap();
-    let status = std::process::Command::new("python3")
-        .arg(BROWSER)
-        .arg(pending.authorize_url.as_str())
+    // `fitauth login --redirect scheme` in its own process, on the app's data directory.
+    let mut cli = std::process::Command::new(fitauth_bin())
+        .args([
+            "login",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "sandbox-client",
+            "--scopes",
+            "activity profile",
+            "--redirect",
+            "scheme",
+            "--account",
+            "cli-account",
+            "--base-url",
+            &base,
+        ])
+        .env("FITAUTH_HOME", h.home.join("data"))
+        .env("BROWSER", format!("python3 {BROWSER}"))
         .env("FITAUTH_TEST_REDIRECT_FILE", &h.redirect_file)
-        .env("FITAUTH_TEST_USER", "SBX123")
-        .status()
+        .env("FITAUTH_TEST_USER", SAM)
+        .env_remove("FITAUTH_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(status.success());
+    let link = h.wait_for_redirect();
+    assert!(link.starts_with("fitauth://callback?code="), "{link}");
 
-    // The OS hands the link to the app, which finds the sign-in in the store and finishes it.
-    h.deliver_link(&h.wait_for_redirect());
-    let done = recv(&finished, "connect-finished");
-    assert_eq!(done["label"], "Sam Sandbox");
-    assert_eq!(done["account"]["name"], "cli-account");
-    let meta = other.load().unwrap();
-    assert!(meta.pending.is_empty(), "the finished sign-in is forgotten");
-    let account = meta.account("cli-account").unwrap();
-    assert_eq!(account.app, "from-the-cli");
-    assert_eq!(account.scopes_granted, vec!["activity", "profile"]);
+    // The OS hands the link to the app while the person pastes it into the terminal.
+    let mut stdin = cli.stdin.take().unwrap();
+    h.deliver_link(&link);
+    writeln!(stdin, "{link}").unwrap();
+    drop(stdin);
+    let out = cli.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Connected as Sam Sandbox (SBX123)."), "{stdout}");
+
+    // Exactly one code exchange reached the provider: no replay (which would revoke the tokens).
+    let requests = sandbox_get(&base, "/_sandbox/requests");
+    let exchanges = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["path"] == "/oauth2/token" && r["form"]["grant_type"][0] == "authorization_code"
+        })
+        .count();
+    assert_eq!(exchanges, 1, "{requests}");
+
+    // One account, whoever finished it, with tokens the provider accepts.
+    let accounts = h.ok("list_accounts", json!({}));
+    assert_eq!(accounts.as_array().unwrap().len(), 1, "{accounts}");
+    assert_eq!(accounts[0]["name"], "cli-account");
+    let verdict = h.ok("introspect_account", json!({"name": "cli-account"}));
+    assert_eq!(verdict["active"], true);
+    // If the app was the one, it said so; either way it never reported a failure.
+    if let Ok(done) = finished.recv_timeout(Duration::from_millis(500)) {
+        assert_eq!(done["account"]["name"], "cli-account");
+    }
+    let meta: Value = serde_json::from_str(&h.metadata()).unwrap();
+    assert_eq!(meta["pending"], json!([]), "the finished sign-in is forgotten");
 }
