@@ -354,12 +354,18 @@ async fn login_for_every_provider_and_app_type_then_use_the_tokens() {
             "google",
         ])
         .await;
-    assert!(out.contains("Connected as sandbox-user-0001"), "{out}");
+    // Google is asked for `openid email` too: the account says whose it is.
+    assert!(
+        out.contains("Connected as sam.sandbox@example.com (sandbox-user-0001)."),
+        "{out}"
+    );
+    assert!(out.contains("Saved as account \"google\"."), "{out}");
     let out = h
         .ok(&["login", "--provider", "sandbox", "--account", "sb"])
         .await;
     assert!(out.contains("access renews automatically"), "{out}");
-    // Partial consent: the person unticks everything but sleep.
+    // Partial consent: another person (the same one through the same registration would update
+    // "fb-client") unticks everything but sleep.
     let out = h
         .run_with(
             &[
@@ -374,7 +380,8 @@ async fn login_for_every_provider_and_app_type_then_use_the_tokens() {
                 "partial",
             ],
             |c| {
-                c.env("FITAUTH_TEST_SCOPES", "sleep");
+                c.env("FITAUTH_TEST_SCOPES", "sleep")
+                    .env("FITAUTH_TEST_USER", "SBX456");
             },
         )
         .await;
@@ -440,10 +447,17 @@ async fn login_for_every_provider_and_app_type_then_use_the_tokens() {
         );
     }
     assert_eq!(find(&accounts, "google")["provider"], "google-health");
-    assert_eq!(
-        find(&accounts, "google")["scopes_granted"],
-        json!([GOOGLE_SLEEP])
-    );
+    let google = find(&accounts, "google");
+    let granted: Vec<&str> = google["scopes_granted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(granted.contains(&GOOGLE_SLEEP), "{granted:?}");
+    assert!(granted.contains(&"openid") && granted.contains(&"email"), "{granted:?}");
+    assert_eq!(google["email"], "sam.sandbox@example.com");
+    assert_eq!(google["scopes_denied"], json!([]));
     assert_eq!(find(&accounts, "fb-client")["user_id"], "SBX123");
     assert_eq!(
         find(&accounts, "partial")["scopes_granted"],
@@ -871,4 +885,145 @@ async fn usage_errors_are_one_plain_line() {
         .fails(&["apps", "remove", "nothing"])
         .await
         .contains("no app registration"));
+}
+
+/// `fitauth login --provider sandbox` as `user`, without a name; returns stdout.
+async fn login_sandbox_as(h: &Harness, user: &str, account: Option<&str>) -> Output {
+    let mut args = vec!["login", "--provider", "sandbox"];
+    if let Some(name) = account {
+        args.extend(["--account", name]);
+    }
+    h.run_with(&args, |c| {
+        c.env("FITAUTH_TEST_USER", user);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_people_through_one_registration_and_reconnecting_updates_in_place() {
+    let h = Harness::start().await;
+    let sam = login_sandbox_as(&h, "SBX123", None).await;
+    let out = String::from_utf8_lossy(&sam.stdout);
+    assert!(sam.status.success(), "{}", String::from_utf8_lossy(&sam.stderr));
+    assert!(out.contains("Connected as Sam Sandbox (SBX123)."), "{out}");
+    assert!(out.contains("Saved as account \"sam-sandbox\"."), "{out}");
+    let sam_refresh = h.stored_refresh_token("sam-sandbox").unwrap();
+
+    let riley = login_sandbox_as(&h, "SBX456", None).await;
+    let out = String::from_utf8_lossy(&riley.stdout);
+    assert!(out.contains("Connected as Riley Visitor (SBX456)."), "{out}");
+    assert!(out.contains("Saved as account \"riley-visitor\"."), "{out}");
+    assert_eq!(
+        h.stored_refresh_token("sam-sandbox").unwrap(),
+        sam_refresh,
+        "Riley's sign-in leaves Sam's tokens alone"
+    );
+
+    // Each has a working refresh of their own.
+    for name in ["sam-sandbox", "riley-visitor"] {
+        let before = h.stored_refresh_token(name).unwrap();
+        h.ok(&["refresh", "--account", name]).await;
+        assert_ne!(h.stored_refresh_token(name).unwrap(), before, "{name}");
+        let verdict: Value =
+            serde_json::from_str(&h.ok(&["introspect", "--json", "--account", name]).await)
+                .unwrap();
+        assert_eq!(verdict["active"], true, "{name}");
+    }
+    let accounts = status_json(&h.ok(&["status", "--json"]).await);
+    assert_eq!(find(&accounts, "sam-sandbox")["user_id"], "SBX123");
+    assert_eq!(find(&accounts, "riley-visitor")["user_id"], "SBX456");
+
+    // Sam again: the same account, updated in place.
+    let again = login_sandbox_as(&h, "SBX123", None).await;
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(out.contains("Updated the existing account \"sam-sandbox\"."), "{out}");
+    assert_eq!(status_json(&h.ok(&["status", "--json"]).await).len(), 2);
+    h.ok(&["token", "--account", "sam-sandbox"]).await;
+
+    // Riley asking for Sam's account name is refused, and nothing changes.
+    let before = std::fs::read_to_string(h.home.join("fitauth.json")).unwrap();
+    let sam_refresh = h.stored_refresh_token("sam-sandbox").unwrap();
+    let taken = login_sandbox_as(&h, "SBX456", Some("sam-sandbox")).await;
+    h.record(&taken);
+    assert!(!taken.status.success());
+    let stderr = String::from_utf8_lossy(&taken.stderr);
+    assert!(stderr.contains("belongs to Sam Sandbox"), "{stderr}");
+    assert!(stderr.contains("--account"), "the CLI's own next step: {stderr}");
+    assert_eq!(h.stored_refresh_token("sam-sandbox").unwrap(), sam_refresh);
+    let after: Value =
+        serde_json::from_str(&std::fs::read_to_string(h.home.join("fitauth.json")).unwrap())
+            .unwrap();
+    let before: Value = serde_json::from_str(&before).unwrap();
+    assert_eq!(after["accounts"], before["accounts"]);
+
+    // Names are editable.
+    let out = h.ok(&["rename", "riley-visitor", "riley"]).await;
+    assert!(out.contains("Renamed to \"riley\"."), "{out}");
+    h.ok(&["token", "--account", "riley"]).await;
+    h.assert_no_secret_leaked(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fitbit_registration_is_told_the_exact_redirect_that_login_uses() {
+    let h = Harness::start().await;
+    // On the real Fitbit hosts: the fixed port, exactly as Fitbit compares it.
+    let out = h
+        .run_with(
+            &[
+                "apps", "add", "--provider", "fitbit", "--client-id", "23ABCD", "--redirect",
+                "loopback",
+            ],
+            |c| {
+                c.env_remove("FITAUTH_FITBIT_BASE_URL");
+            },
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("Register this redirect URL with the provider: http://127.0.0.1:47813/callback"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("any port"), "{stdout}");
+    let out = h
+        .run_with(
+            &[
+                "apps", "add", "--provider", "fitbit", "--client-id", "23ABCD", "--redirect",
+                "scheme", "--name", "with-link",
+            ],
+            |c| {
+                c.env_remove("FITAUTH_FITBIT_BASE_URL");
+            },
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("  fitauth://callback\n  http://127.0.0.1:47813/callback"),
+        "{stdout}"
+    );
+    // The names Fitauth keeps for itself are refused, as in the desktop's Apps form.
+    let line = h
+        .fails(&["apps", "add", "--provider", "fitbit", "--client-id", "x", "--name", " sandbox "])
+        .await;
+    assert!(line.contains("kept for a registration Fitauth makes itself"), "{line}");
+    // Google registrations are loopback desktop clients whatever the flags say.
+    let json: Value = serde_json::from_str(
+        &h.ok(&[
+            "apps",
+            "add",
+            "--json",
+            "--provider",
+            "google-health",
+            "--client-id",
+            " 1.apps.googleusercontent.com ",
+            "--client-secret",
+            "s3cret-value",
+            "--redirect",
+            "scheme",
+        ])
+        .await,
+    )
+    .unwrap();
+    assert_eq!(json["redirect"], "loopback");
+    assert_eq!(json["client_id"], "1.apps.googleusercontent.com");
 }

@@ -186,9 +186,29 @@ pub fn for_provider(kind: ProviderKind) -> impl Iterator<Item = &'static ScopeIn
     CATALOG.iter().filter(move |s| s.provider == kind)
 }
 
+/// The identity scopes Fitauth asks Google for by itself, beside the Health scopes a person
+/// picks (so they are not in [`CATALOG`], which the Connect view offers).
+pub const IDENTITY: &[ScopeInfo] = &[
+    ScopeInfo {
+        provider: ProviderKind::GoogleHealth,
+        scope: "openid",
+        label: "Google sign-in",
+        description: "Which Google account signed in (so Fitauth can tell accounts apart).",
+    },
+    ScopeInfo {
+        provider: ProviderKind::GoogleHealth,
+        scope: "email",
+        label: "Email address",
+        description: "Your Google account's email address, to label the account.",
+    },
+];
+
 /// The entry for a scope string, if it is known.
 pub fn lookup(scope: &str) -> Option<&'static ScopeInfo> {
-    CATALOG.iter().find(|s| s.scope == scope)
+    CATALOG
+        .iter()
+        .chain(IDENTITY)
+        .find(|s| s.scope == scope)
 }
 
 /// A plain description of any scope, known or not (unknown Google Health scopes keep their suffix
@@ -200,11 +220,7 @@ pub fn describe(scope: &str) -> String {
     if let Some(suffix) = scope.strip_prefix(GH) {
         return format!("Google Health: {}", suffix.replace(['_', '.'], " "));
     }
-    match scope {
-        "openid" => "Sign you in with your Google account.".into(),
-        "email" => "See your email address.".into(),
-        _ => format!("Unknown scope \"{scope}\"."),
-    }
+    format!("Unknown scope \"{scope}\".")
 }
 
 /// Fitbit's JWT scope suffixes. Only the first nine are confirmed by a real token; the rest follow

@@ -106,7 +106,22 @@ pub struct RedirectAdvice {
 /// The redirect URL(s) to register for `app`. Fitbit compares them exactly, so the loopback one
 /// carries the fixed port sign-ins use ([`loopback_port`]).
 pub fn redirect_uris(app: &AppRegistration) -> RedirectAdvice {
-    let fitbit_loopback = format!("http://127.0.0.1:{FITBIT_LOOPBACK_PORT}/callback");
+    let fitbit_loopback = match loopback_port(app) {
+        0 => "http://127.0.0.1:<port>/callback".to_owned(),
+        port => format!("http://127.0.0.1:{port}/callback"),
+    };
+    if app.provider == ProviderKind::Fitbit && app.name != SANDBOX_APP && !app.on_real_hosts() {
+        let uris = match app.redirect {
+            RedirectMode::Scheme => vec![SCHEME_REDIRECT.to_owned(), fitbit_loopback],
+            RedirectMode::Loopback => vec![fitbit_loopback],
+        };
+        return RedirectAdvice {
+            uris,
+            note: "These endpoints are moved (a sandbox or a proxy), so loopback sign-ins listen \
+                   on any free port; a server that compares redirects exactly needs a fixed one \
+                   (`fitauth login --port`).",
+        };
+    }
     if defaults::is_builtin(&app.name) {
         return RedirectAdvice {
             uris: vec![],
