@@ -4,7 +4,9 @@
 
 use fitauth_core::clock::now_unix;
 use fitauth_core::jwt::DecodedJwt;
-use fitauth_core::service::accounts::{AccountDetail as Detail, MaskedToken as Masked, Which as CoreWhich};
+use fitauth_core::service::accounts::{
+    AccountDetail as Detail, MaskedToken as Masked, Which as CoreWhich,
+};
 use fitauth_core::{
     scopes, Account, AccountState, ErrorReport, HttpExchange, Introspection, ProviderKind,
     RateLimit,

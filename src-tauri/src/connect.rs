@@ -12,7 +12,9 @@
 //! 3. A link whose `state` matches nothing is refused with a message and changes nothing.
 
 use fitauth_core::scopes::{self, ScopeInfo};
-use fitauth_core::service::connect::{Connected, LoopbackWait, Refused, SignInRequest, SignInStatus};
+use fitauth_core::service::connect::{
+    Connected, LoopbackWait, Refused, SignInRequest, SignInStatus,
+};
 use fitauth_core::{Browser, Error, ProviderKind, RedirectMode};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -138,7 +140,11 @@ pub async fn start_connect<R: Runtime>(
         redirect = ?sign_in.redirect,
         "opening the consent page in the system browser"
     );
-    if let Err(e) = open_browser(&app, &desktop.config.browser, sign_in.authorize_url.as_str()) {
+    if let Err(e) = open_browser(
+        &app,
+        &desktop.config.browser,
+        sign_in.authorize_url.as_str(),
+    ) {
         tracing::warn!(kind = e.kind(), "could not open the browser");
         cancel_active(&desktop).await;
         return Err(e.into());

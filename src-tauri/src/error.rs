@@ -114,10 +114,23 @@ mod tests {
         for e in Error::examples() {
             let report = CommandError::from(&e).0;
             for cli_word in ["fitauth ", "--", "$BROWSER", "Ctrl-C"] {
-                assert!(!report.hint.contains(cli_word), "{}: {}", e.kind(), report.hint);
-                assert!(!report.message.contains(cli_word), "{}: {}", e.kind(), report.message);
+                assert!(
+                    !report.hint.contains(cli_word),
+                    "{}: {}",
+                    e.kind(),
+                    report.hint
+                );
+                assert!(
+                    !report.message.contains(cli_word),
+                    "{}: {}",
+                    e.kind(),
+                    report.message
+                );
             }
         }
-        assert!(CommandError::from(Error::Setup("x".into())).0.hint.contains("under Apps"));
+        assert!(CommandError::from(Error::Setup("x".into()))
+            .0
+            .hint
+            .contains("under Apps"));
     }
 }

@@ -28,8 +28,8 @@ pub mod state;
 
 use tauri::{AppHandle, Builder, Manager, Runtime};
 
-pub use fitauth_core::Browser;
 use fitauth_core::service::apps::SANDBOX_APP;
+pub use fitauth_core::Browser;
 pub use state::{Config, Desktop};
 
 /// The plugins and commands shared by the real app and the tests (which use the mock runtime).

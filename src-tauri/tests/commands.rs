@@ -165,13 +165,10 @@ impl Harness {
     }
 
     fn reveal(&self, account: &str, which: &str) -> String {
-        self.ok(
-            "reveal_secret",
-            json!({"name": account, "which": which}),
-        )
-        .as_str()
-        .unwrap()
-        .to_owned()
+        self.ok("reveal_secret", json!({"name": account, "which": which}))
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     fn metadata(&self) -> String {
@@ -474,7 +471,10 @@ fn app_registrations_keep_secrets_in_the_keyring() {
         .filter(|s| s["requested"] == true)
         .map(|s| s["scope"].as_str().unwrap())
         .collect();
-    assert!(requested.contains(&"openid") && requested.contains(&"email"), "{requested:?}");
+    assert!(
+        requested.contains(&"openid") && requested.contains(&"email"),
+        "{requested:?}"
+    );
     let name = done["account"]["name"].as_str().unwrap().to_owned();
     let verdict = h.ok("introspect_account", json!({ "name": name }));
     assert_eq!(verdict["source"], "tokeninfo");
@@ -622,7 +622,10 @@ fn two_people_through_one_registration_get_their_own_accounts_and_logs() {
     let again = h.connect_sandbox_user(SAM, None);
     assert_eq!(again["account"]["name"], "sam-sandbox");
     assert_eq!(again["updated"], true);
-    assert_eq!(h.ok("list_accounts", json!({})).as_array().unwrap().len(), 2);
+    assert_eq!(
+        h.ok("list_accounts", json!({})).as_array().unwrap().len(),
+        2
+    );
     assert_ne!(h.reveal("sam-sandbox", "refresh_token"), sam_refresh);
 
     // A name that belongs to Sam is refused for Riley; nothing changes.
@@ -637,7 +640,10 @@ fn two_people_through_one_registration_get_their_own_accounts_and_logs() {
     let report = recv(&failed, "connect-failed");
     assert_eq!(report["kind"], "account_taken");
     assert!(
-        report["message"].as_str().unwrap().contains("belongs to Sam Sandbox"),
+        report["message"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to Sam Sandbox"),
         "{report}"
     );
     assert!(!report["hint"].as_str().unwrap().contains("--account"));
@@ -742,7 +748,10 @@ fn a_link_that_reaches_both_the_app_and_fitauth_login_is_exchanged_once() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("Connected as Sam Sandbox (SBX123)."), "{stdout}");
+    assert!(
+        stdout.contains("Connected as Sam Sandbox (SBX123)."),
+        "{stdout}"
+    );
 
     // Exactly one code exchange reached the provider: no replay (which would revoke the tokens).
     let requests = sandbox_get(&base, "/_sandbox/requests");
@@ -767,5 +776,9 @@ fn a_link_that_reaches_both_the_app_and_fitauth_login_is_exchanged_once() {
         assert_eq!(done["account"]["name"], "cli-account");
     }
     let meta: Value = serde_json::from_str(&h.metadata()).unwrap();
-    assert_eq!(meta["pending"], json!([]), "the finished sign-in is forgotten");
+    assert_eq!(
+        meta["pending"],
+        json!([]),
+        "the finished sign-in is forgotten"
+    );
 }

@@ -57,7 +57,9 @@ pub fn decode(ctx: &Ctx, token: &str) -> Result<(), Error> {
     let token = if token == "-" {
         let mut buf = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut buf).map_err(|e| {
-            Error::Invalid(format!("the token could not be read from standard input ({e})"))
+            Error::Invalid(format!(
+                "the token could not be read from standard input ({e})"
+            ))
         })?;
         buf
     } else {

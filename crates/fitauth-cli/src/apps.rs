@@ -66,7 +66,10 @@ pub async fn run(ctx: &Ctx, cmd: AppsCommand) -> Result<(), Error> {
             if ctx.json {
                 let mut value = json!(app);
                 value["redirect_uris"] = json!(advice.uris);
-                println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
             } else {
                 println!("Saved app \"{}\".", app.name);
                 match advice.uris.as_slice() {

@@ -63,7 +63,10 @@ mod tests {
                 assert!(!line.contains(desktop_word), "{}: {line}", e.kind());
             }
         }
-        assert!(hint(&Error::AmbiguousAccount { names: "a, b".into() }).contains("--account"));
+        assert!(hint(&Error::AmbiguousAccount {
+            names: "a, b".into()
+        })
+        .contains("--account"));
         assert!(hint(&Error::NoAccounts).contains("fitauth login"));
     }
 }

@@ -145,23 +145,21 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
         eprintln!("{e} Open this address yourself:\n{url}");
     }
 
-    let outcome = match loopback {
-        Some(wait) => {
-            waiting(
-                "Waiting for you to finish in the browser",
-                async { fitauth.finish_loopback(wait).await.map(Finished::Here) },
-            )
-            .await
-        }
-        None => {
-            waiting(
+    let outcome =
+        match loopback {
+            Some(wait) => {
+                waiting("Waiting for you to finish in the browser", async {
+                    fitauth.finish_loopback(wait).await.map(Finished::Here)
+                })
+                .await
+            }
+            None => waiting(
                 "Paste the address the browser was sent to (it starts with fitauth://callback), \
                  or let the Fitauth app receive it",
                 pasted_or_by_app(&fitauth, &sign_in.state),
             )
-            .await
-        }
-    };
+            .await,
+        };
     if outcome.is_err() {
         // Cancelled, timed out or refused: a late redirect for it must change nothing.
         let _ = fitauth.cancel_sign_in(&sign_in.state).await;
@@ -267,4 +265,3 @@ fn stdin_lines() -> tokio::sync::mpsc::UnboundedReceiver<std::io::Result<String>
     });
     rx
 }
-

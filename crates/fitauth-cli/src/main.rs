@@ -117,9 +117,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Refresh(args) => accounts::refresh(&ctx, args).await,
         Command::Introspect(args) => accounts::introspect(&ctx, args).await,
         Command::Revoke(args) => accounts::revoke(&ctx, args).await,
-        Command::Rename { account, new_name } => {
-            accounts::rename(&ctx, &account, &new_name).await
-        }
+        Command::Rename { account, new_name } => accounts::rename(&ctx, &account, &new_name).await,
         Command::Decode { jwt } => accounts::decode(&ctx, &jwt),
         Command::Apps(cmd) => apps::run(&ctx, cmd).await,
         Command::Sandbox(args) => sandbox::run(args).await,

@@ -455,7 +455,10 @@ async fn login_for_every_provider_and_app_type_then_use_the_tokens() {
         .map(|s| s.as_str().unwrap())
         .collect();
     assert!(granted.contains(&GOOGLE_SLEEP), "{granted:?}");
-    assert!(granted.contains(&"openid") && granted.contains(&"email"), "{granted:?}");
+    assert!(
+        granted.contains(&"openid") && granted.contains(&"email"),
+        "{granted:?}"
+    );
     assert_eq!(google["email"], "sam.sandbox@example.com");
     assert_eq!(google["scopes_denied"], json!([]));
     assert_eq!(find(&accounts, "fb-client")["user_id"], "SBX123");
@@ -885,6 +888,64 @@ async fn usage_errors_are_one_plain_line() {
         .fails(&["apps", "remove", "nothing"])
         .await
         .contains("no app registration"));
+    // A busy port is a busy port, not "check the app registration".
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let line = h
+        .fails(&[
+            "login",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "sandbox-client",
+            "--scopes",
+            "sleep",
+            "--port",
+            &port,
+        ])
+        .await;
+    assert!(
+        line.contains(&format!("could not listen on 127.0.0.1:{port}")) && line.contains("--port"),
+        "{line}"
+    );
+    assert!(!line.contains("registration"), "{line}");
+    // A browser that cannot start says so, and the address is still printed to open by hand.
+    let mut child = h
+        .command(&[
+            "login",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "sandbox-client",
+            "--scopes",
+            "sleep",
+        ])
+        .env("BROWSER", "/nonexistent/browser")
+        .spawn()
+        .unwrap();
+    let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(30), async {
+        use tokio::io::AsyncBufReadExt;
+        let mut line = String::new();
+        while stderr.read_line(&mut line).await.unwrap_or(0) > 0 {
+            seen.push_str(&line);
+            if line.contains("/oauth2/authorize?") {
+                return true;
+            }
+            line.clear();
+        }
+        false
+    })
+    .await;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    assert_eq!(found.ok(), Some(true), "{seen}");
+    assert!(
+        seen.contains("The web browser could not be opened (could not start /nonexistent/browser")
+            && seen.contains("Open this address yourself"),
+        "{seen}"
+    );
 }
 
 /// `fitauth login --provider sandbox` as `user`, without a name; returns stdout.
@@ -904,14 +965,21 @@ async fn two_people_through_one_registration_and_reconnecting_updates_in_place()
     let h = Harness::start().await;
     let sam = login_sandbox_as(&h, "SBX123", None).await;
     let out = String::from_utf8_lossy(&sam.stdout);
-    assert!(sam.status.success(), "{}", String::from_utf8_lossy(&sam.stderr));
+    assert!(
+        sam.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sam.stderr)
+    );
     assert!(out.contains("Connected as Sam Sandbox (SBX123)."), "{out}");
     assert!(out.contains("Saved as account \"sam-sandbox\"."), "{out}");
     let sam_refresh = h.stored_refresh_token("sam-sandbox").unwrap();
 
     let riley = login_sandbox_as(&h, "SBX456", None).await;
     let out = String::from_utf8_lossy(&riley.stdout);
-    assert!(out.contains("Connected as Riley Visitor (SBX456)."), "{out}");
+    assert!(
+        out.contains("Connected as Riley Visitor (SBX456)."),
+        "{out}"
+    );
     assert!(out.contains("Saved as account \"riley-visitor\"."), "{out}");
     assert_eq!(
         h.stored_refresh_token("sam-sandbox").unwrap(),
@@ -936,7 +1004,10 @@ async fn two_people_through_one_registration_and_reconnecting_updates_in_place()
     // Sam again: the same account, updated in place.
     let again = login_sandbox_as(&h, "SBX123", None).await;
     let out = String::from_utf8_lossy(&again.stdout);
-    assert!(out.contains("Updated the existing account \"sam-sandbox\"."), "{out}");
+    assert!(
+        out.contains("Updated the existing account \"sam-sandbox\"."),
+        "{out}"
+    );
     assert_eq!(status_json(&h.ok(&["status", "--json"]).await).len(), 2);
     h.ok(&["token", "--account", "sam-sandbox"]).await;
 
@@ -948,7 +1019,10 @@ async fn two_people_through_one_registration_and_reconnecting_updates_in_place()
     assert!(!taken.status.success());
     let stderr = String::from_utf8_lossy(&taken.stderr);
     assert!(stderr.contains("belongs to Sam Sandbox"), "{stderr}");
-    assert!(stderr.contains("--account"), "the CLI's own next step: {stderr}");
+    assert!(
+        stderr.contains("--account"),
+        "the CLI's own next step: {stderr}"
+    );
     assert_eq!(h.stored_refresh_token("sam-sandbox").unwrap(), sam_refresh);
     let after: Value =
         serde_json::from_str(&std::fs::read_to_string(h.home.join("fitauth.json")).unwrap())
@@ -970,7 +1044,13 @@ async fn a_fitbit_registration_is_told_the_exact_redirect_that_login_uses() {
     let out = h
         .run_with(
             &[
-                "apps", "add", "--provider", "fitbit", "--client-id", "23ABCD", "--redirect",
+                "apps",
+                "add",
+                "--provider",
+                "fitbit",
+                "--client-id",
+                "23ABCD",
+                "--redirect",
                 "loopback",
             ],
             |c| {
@@ -979,17 +1059,31 @@ async fn a_fitbit_registration_is_told_the_exact_redirect_that_login_uses() {
         )
         .await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
-        stdout.contains("Register this redirect URL with the provider: http://127.0.0.1:47813/callback"),
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "Register this redirect URL with the provider: http://127.0.0.1:47813/callback"
+        ),
         "{stdout}"
     );
     assert!(!stdout.contains("any port"), "{stdout}");
     let out = h
         .run_with(
             &[
-                "apps", "add", "--provider", "fitbit", "--client-id", "23ABCD", "--redirect",
-                "scheme", "--name", "with-link",
+                "apps",
+                "add",
+                "--provider",
+                "fitbit",
+                "--client-id",
+                "23ABCD",
+                "--redirect",
+                "scheme",
+                "--name",
+                "with-link",
             ],
             |c| {
                 c.env_remove("FITAUTH_FITBIT_BASE_URL");
@@ -1003,9 +1097,21 @@ async fn a_fitbit_registration_is_told_the_exact_redirect_that_login_uses() {
     );
     // The names Fitauth keeps for itself are refused, as in the desktop's Apps form.
     let line = h
-        .fails(&["apps", "add", "--provider", "fitbit", "--client-id", "x", "--name", " sandbox "])
+        .fails(&[
+            "apps",
+            "add",
+            "--provider",
+            "fitbit",
+            "--client-id",
+            "x",
+            "--name",
+            " sandbox ",
+        ])
         .await;
-    assert!(line.contains("kept for a registration Fitauth makes itself"), "{line}");
+    assert!(
+        line.contains("kept for a registration Fitauth makes itself"),
+        "{line}"
+    );
     // Google registrations are loopback desktop clients whatever the flags say.
     let json: Value = serde_json::from_str(
         &h.ok(&[

@@ -132,9 +132,7 @@ impl PendingAuthorization {
 
 fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Error> {
     if config.client_id.trim().is_empty() {
-        return Err(Error::Setup(
-            "the app registration has no client id".into(),
-        ));
+        return Err(Error::Setup("the app registration has no client id".into()));
     }
     if options.scopes.iter().all(|s| s.trim().is_empty()) {
         return Err(Error::Invalid(
@@ -349,7 +347,10 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         let back: PendingAuthorization = serde_json::from_str(&json).unwrap();
         assert_eq!(back.state, p.state);
-        assert_eq!(back.verifier, None, "the verifier lives in the keyring, never in JSON");
+        assert_eq!(
+            back.verifier, None,
+            "the verifier lives in the keyring, never in JSON"
+        );
         assert!(!json.contains(p.verifier.as_ref().unwrap().secret()));
         assert_eq!(back.authorize_url, p.authorize_url);
         assert!(!format!("{p:?}").contains(p.verifier.as_ref().unwrap().secret()));

@@ -151,7 +151,9 @@ pub struct Unavailable {
 impl Unavailable {
     pub fn new(why: &Error) -> Self {
         let reason = match why {
-            Error::KeyringUnavailable { reason } | Error::KeyringLocked { reason } => reason.clone(),
+            Error::KeyringUnavailable { reason } | Error::KeyringLocked { reason } => {
+                reason.clone()
+            }
             other => other.to_string(),
         };
         Unavailable { reason }

@@ -37,12 +37,10 @@ impl LoopbackListener {
                 address: format!("127.0.0.1:{port}"),
                 reason: e.to_string(),
             })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::Listen {
-                address: format!("127.0.0.1:{port}"),
-                reason: e.to_string(),
-            })?;
+        let addr = listener.local_addr().map_err(|e| Error::Listen {
+            address: format!("127.0.0.1:{port}"),
+            reason: e.to_string(),
+        })?;
         Ok(LoopbackListener { listener, addr })
     }
 

@@ -205,10 +205,7 @@ pub const IDENTITY: &[ScopeInfo] = &[
 
 /// The entry for a scope string, if it is known.
 pub fn lookup(scope: &str) -> Option<&'static ScopeInfo> {
-    CATALOG
-        .iter()
-        .chain(IDENTITY)
-        .find(|s| s.scope == scope)
+    CATALOG.iter().chain(IDENTITY).find(|s| s.scope == scope)
 }
 
 /// A plain description of any scope, known or not (unknown Google Health scopes keep their suffix

@@ -117,10 +117,7 @@ impl SessionManager {
                 && account.has_refresh_token
                 && account.expires_at.is_some_and(|e| e - now <= margin_secs);
             if due {
-                let result = self
-                    .refresh_owned(&account.id, false)
-                    .await
-                    .map(|(a, _)| a);
+                let result = self.refresh_owned(&account.id, false).await.map(|(a, _)| a);
                 outcomes.push(RefreshOutcome {
                     account: account.name,
                     result,
@@ -207,8 +204,7 @@ impl SessionManager {
                         let key = id.to_owned();
                         let access = tokens.access_token.clone();
                         let saved =
-                            blocking(&self.store, move |s| s.save_refreshed(&key, &tokens))
-                                .await?;
+                            blocking(&self.store, move |s| s.save_refreshed(&key, &tokens)).await?;
                         return Ok((saved, access));
                     }
                 }

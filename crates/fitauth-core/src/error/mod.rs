@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{local_hh_mm, now_unix};
 
-pub use response::{from_response, parse_error_body, snippet, unexpected, Operation, ProviderDetail};
+pub use response::{
+    from_response, parse_error_body, snippet, unexpected, Operation, ProviderDetail,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -168,7 +170,9 @@ pub enum Error {
     UnknownApp { name: String },
 
     #[error("{}", no_registration_message(*.provider))]
-    NoRegistration { provider: crate::provider::ProviderKind },
+    NoRegistration {
+        provider: crate::provider::ProviderKind,
+    },
 
     #[error("Cancelled.")]
     Cancelled,
@@ -406,12 +410,22 @@ impl Error {
         vec![
             Error::Invalid(s("x")),
             Error::Setup(s("x")),
-            Error::Listen { address: s("127.0.0.1:47813"), reason: s("in use") },
+            Error::Listen {
+                address: s("127.0.0.1:47813"),
+                reason: s("in use"),
+            },
             Error::Browser { reason: s("x") },
             Error::Internal(s("x")),
-            Error::AccountTaken { account: s("a"), owner: s("Sam"), newcomer: s("Riley") },
+            Error::AccountTaken {
+                account: s("a"),
+                owner: s("Sam"),
+                newcomer: s("Riley"),
+            },
             Error::AccessDenied { detail: d() },
-            Error::AuthorizationRejected { code: s("x"), detail: d() },
+            Error::AuthorizationRejected {
+                code: s("x"),
+                detail: d(),
+            },
             Error::StateMismatch,
             Error::MalformedRedirect(s("x")),
             Error::NotAJwt(s("x")),
@@ -425,10 +439,20 @@ impl Error {
             Error::InvalidToken { detail: d() },
             Error::InsufficientScope { detail: d() },
             Error::Forbidden { detail: d() },
-            Error::RateLimited { reset_at: None, detail: d() },
+            Error::RateLimited {
+                reset_at: None,
+                detail: d(),
+            },
             Error::Retired { detail: d() },
-            Error::Server { status: 503, detail: d() },
-            Error::UnexpectedResponse { status: 200, what: s("x"), snippet: s("x") },
+            Error::Server {
+                status: 503,
+                detail: d(),
+            },
+            Error::UnexpectedResponse {
+                status: 200,
+                what: s("x"),
+                snippet: s("x"),
+            },
             Error::Http { detail: d() },
             Error::KeyringUnavailable { reason: s("x") },
             Error::KeyringLocked { reason: s("x") },
@@ -440,12 +464,17 @@ impl Error {
             Error::Revoked { account: s("a") },
             Error::SecretMissing { what: s("x") },
             Error::UnknownApp { name: s("a") },
-            Error::NoRegistration { provider: crate::provider::ProviderKind::Fitbit },
+            Error::NoRegistration {
+                provider: crate::provider::ProviderKind::Fitbit,
+            },
             Error::Cancelled,
             Error::FinishedElsewhereFailed { reason: s("x") },
             Error::Timeout { host: s("h") },
             Error::Connect { host: s("h") },
-            Error::Network { host: s("h"), reason: s("x") },
+            Error::Network {
+                host: s("h"),
+                reason: s("x"),
+            },
         ]
     }
 }

@@ -75,7 +75,6 @@ impl std::fmt::Display for ProviderDetail {
     }
 }
 
-
 /// Turns a non-success HTTP answer into an [`Error`]. `body` must already be redacted.
 pub fn from_response(
     op: Operation,
@@ -214,7 +213,6 @@ pub fn parse_error_body(body: &str) -> Option<ProviderDetail> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,4 +323,3 @@ mod tests {
         assert!(unexpected(200, None, "{}").is_none());
     }
 }
-

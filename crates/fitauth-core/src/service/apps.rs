@@ -335,7 +335,11 @@ mod tests {
         assert_eq!(loopback_port(&google), 0);
 
         let (moved, _) = input().validate().unwrap();
-        assert_eq!(loopback_port(&moved), 0, "a moved Fitbit (the sandbox) takes any port");
+        assert_eq!(
+            loopback_port(&moved),
+            0,
+            "a moved Fitbit (the sandbox) takes any port"
+        );
         let real = AppRegistration {
             base_url: None,
             ..moved.clone()

@@ -29,8 +29,7 @@ use crate::provider::ProviderKind;
 use crate::redirect::{Authorized, RedirectParams};
 use crate::store::model::random_hex;
 use crate::store::{
-    account_name, Account, AppRegistration, Connection, OutcomeStatus, PendingRecord,
-    RedirectMode,
+    account_name, Account, AppRegistration, Connection, OutcomeStatus, PendingRecord, RedirectMode,
 };
 use crate::token::TokenSet;
 
@@ -285,7 +284,10 @@ impl Fitauth {
                 tracing::info!("state checked: this sign-in was already taken");
                 return Err(Refused::AlreadyTaken);
             }
-            tracing::warn!(expired, "state checked: no pending sign-in matches; refused");
+            tracing::warn!(
+                expired,
+                "state checked: no pending sign-in matches; refused"
+            );
             return Err(Refused::NotOurs(if expired {
                 Error::AuthorizationExpired
             } else {

@@ -77,7 +77,10 @@ impl Fitauth {
         let (secrets, keyring_problem): (Arc<dyn SecretStore>, _) = match OsKeyring::open() {
             Ok(k) => (Arc::new(k), None),
             Err(e) => {
-                tracing::warn!(kind = e.kind(), "no system keyring: secrets cannot be read or saved");
+                tracing::warn!(
+                    kind = e.kind(),
+                    "no system keyring: secrets cannot be read or saved"
+                );
                 (Arc::new(Unavailable::new(&e)), Some(e))
             }
         };

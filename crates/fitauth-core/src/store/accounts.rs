@@ -49,7 +49,10 @@ impl Connection<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
     /// Update the account at this index in place (the same person), renamed when `rename`.
-    Update { index: usize, rename: Option<String> },
+    Update {
+        index: usize,
+        rename: Option<String>,
+    },
     /// A new account with this (unique) name.
     New { name: String },
 }

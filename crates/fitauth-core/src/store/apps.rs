@@ -15,7 +15,11 @@ impl Store {
     ) -> Result<AppRegistration, Error> {
         self.update(|meta, store| {
             if let Some(secret) = secret {
-                store.set_secret(meta, SecretKey::ClientSecret { app: &app.name }, secret.secret())?;
+                store.set_secret(
+                    meta,
+                    SecretKey::ClientSecret { app: &app.name },
+                    secret.secret(),
+                )?;
                 app.has_client_secret = true;
             } else if let Ok(existing) = meta.app(&app.name) {
                 app.has_client_secret = existing.has_client_secret;

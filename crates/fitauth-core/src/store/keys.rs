@@ -29,7 +29,9 @@ impl SecretKey<'_> {
                 format!("{store_id}/account/{account_id}/refresh_token")
             }
             SecretKey::ClientSecret { app } => format!("{store_id}/app/{app}/client_secret"),
-            SecretKey::PkceVerifier { state } => format!("{store_id}/pending/{state}/pkce_verifier"),
+            SecretKey::PkceVerifier { state } => {
+                format!("{store_id}/pending/{state}/pkce_verifier")
+            }
             SecretKey::Probe { process } => format!("{store_id}/probe/{process}"),
         }
     }

@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::AppType;
 use crate::authorize::PendingAuthorization;
 use crate::error::{Error, ErrorReport};
 use crate::provider::{Endpoints, Provider, ProviderKind};
-use crate::app::AppType;
 
 /// The schema this build writes. Version 1 named keyring entries after the account's name;
 /// version 2 gives every account a stable id (accounts read from version 1 keep their name as
@@ -172,7 +172,10 @@ fn same_scope(asked: &str, granted: &str) -> bool {
         || matches!(
             (asked, granted),
             ("email", "https://www.googleapis.com/auth/userinfo.email")
-                | ("profile", "https://www.googleapis.com/auth/userinfo.profile")
+                | (
+                    "profile",
+                    "https://www.googleapis.com/auth/userinfo.profile"
+                )
         )
 }
 
@@ -206,8 +209,12 @@ pub enum OutcomeStatus {
     /// Taken by a process that is exchanging the code now.
     InProgress,
     /// Saved as this account (by name).
-    Connected { account: String },
-    Failed { error: ErrorReport },
+    Connected {
+        account: String,
+    },
+    Failed {
+        error: ErrorReport,
+    },
     Cancelled,
 }
 

@@ -21,7 +21,11 @@ impl Store {
             store.prune_pending(meta)?;
             let state = record.authorization.state.as_str().to_owned();
             if let Some(verifier) = &record.authorization.verifier {
-                store.set_secret(meta, SecretKey::PkceVerifier { state: &state }, verifier.secret())?;
+                store.set_secret(
+                    meta,
+                    SecretKey::PkceVerifier { state: &state },
+                    verifier.secret(),
+                )?;
             }
             let mut stored = record.clone();
             stored.authorization.verifier = None;
@@ -59,7 +63,8 @@ impl Store {
     pub fn drop_pending(&self, state: &str) -> Result<bool, Error> {
         self.update(|meta, store| {
             let before = meta.pending.len();
-            meta.pending.retain(|p| !p.authorization.state.matches(state));
+            meta.pending
+                .retain(|p| !p.authorization.state.matches(state));
             store.delete_secret(meta, SecretKey::PkceVerifier { state })?;
             meta.outcomes.retain(|o| o.state != state);
             Ok(meta.pending.len() != before)
@@ -69,9 +74,11 @@ impl Store {
     /// Whether a pending sign-in with this `state` exists but has expired.
     pub fn pending_expired(&self, state: &str) -> Result<bool, Error> {
         let now = now_unix();
-        Ok(self.load()?.pending.iter().any(|p| {
-            p.authorization.state.matches(state) && p.authorization.is_expired_at(now)
-        }))
+        Ok(self
+            .load()?
+            .pending
+            .iter()
+            .any(|p| p.authorization.state.matches(state) && p.authorization.is_expired_at(now)))
     }
 
     /// All unexpired pending sign-ins (without verifiers), newest last.

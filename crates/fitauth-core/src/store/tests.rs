@@ -23,7 +23,11 @@ fn connect(store: &Store, name: Option<&str>, user: &str, t: &TokenSet) -> Resul
         tokens: t,
         requested: &["sleep".into(), "weight".into()],
         user_id: Some(user),
-        display_name: Some(if user == "SBX123" { "Sam Sandbox" } else { "Riley Visitor" }),
+        display_name: Some(if user == "SBX123" {
+            "Sam Sandbox"
+        } else {
+            "Riley Visitor"
+        }),
         email: None,
         name,
     })
@@ -48,10 +52,16 @@ fn connection_round_trip_keeps_secrets_out_of_the_file() {
     let file = fs::read_to_string(store.metadata_path()).unwrap();
     assert!(!file.contains("access-secret-1") && !file.contains("refresh-secret-1"));
     assert!(file.contains("\"schema_version\": 2"));
-    assert_eq!(store.access_token(&account).unwrap().secret(), "access-secret-1");
+    assert_eq!(
+        store.access_token(&account).unwrap().secret(),
+        "access-secret-1"
+    );
 
     let refreshed = store
-        .save_refreshed(&account.id, &tokens("access-2", Some("refresh-2"), 200, "U1"))
+        .save_refreshed(
+            &account.id,
+            &tokens("access-2", Some("refresh-2"), 200, "U1"),
+        )
         .unwrap();
     assert_eq!(refreshed.generation, account.generation + 1);
     assert_eq!(
@@ -63,42 +73,80 @@ fn connection_round_trip_keeps_secrets_out_of_the_file() {
 #[test]
 fn another_person_through_the_same_registration_gets_their_own_account() {
     let (store, _) = store();
-    let sam = connect(&store, None, "SBX123", &tokens("sam-a", Some("sam-r"), 1, "SBX123"))
-        .unwrap()
-        .account;
-    let riley = connect(&store, None, "SBX456", &tokens("riley-a", Some("riley-r"), 1, "SBX456"))
-        .unwrap()
-        .account;
+    let sam = connect(
+        &store,
+        None,
+        "SBX123",
+        &tokens("sam-a", Some("sam-r"), 1, "SBX123"),
+    )
+    .unwrap()
+    .account;
+    let riley = connect(
+        &store,
+        None,
+        "SBX456",
+        &tokens("riley-a", Some("riley-r"), 1, "SBX456"),
+    )
+    .unwrap()
+    .account;
     assert_eq!(sam.name, "sam-sandbox");
     assert_eq!(riley.name, "riley-visitor");
     assert_ne!(sam.id, riley.id);
-    assert_eq!(store.refresh_token(&sam).unwrap().unwrap().secret(), "sam-r");
-    assert_eq!(store.refresh_token(&riley).unwrap().unwrap().secret(), "riley-r");
+    assert_eq!(
+        store.refresh_token(&sam).unwrap().unwrap().secret(),
+        "sam-r"
+    );
+    assert_eq!(
+        store.refresh_token(&riley).unwrap().unwrap().secret(),
+        "riley-r"
+    );
 
     // Sam again: the same account, updated in place.
-    let again = connect(&store, None, "SBX123", &tokens("sam-a2", Some("sam-r2"), 2, "SBX123")).unwrap();
+    let again = connect(
+        &store,
+        None,
+        "SBX123",
+        &tokens("sam-a2", Some("sam-r2"), 2, "SBX123"),
+    )
+    .unwrap();
     assert!(again.updated);
     assert_eq!(again.account.id, sam.id);
     assert_eq!(again.account.name, "sam-sandbox");
     assert_eq!(again.account.generation, sam.generation + 1);
     let meta = store.load().unwrap();
     assert_eq!(meta.accounts.len(), 2);
-    assert_eq!(store.refresh_token(&riley).unwrap().unwrap().secret(), "riley-r");
+    assert_eq!(
+        store.refresh_token(&riley).unwrap().unwrap().secret(),
+        "riley-r"
+    );
 }
 
 #[test]
 fn a_name_that_belongs_to_another_person_is_refused_and_nothing_is_written() {
     let (store, secrets) = store();
-    let sam = connect(&store, Some("mine"), "SBX123", &tokens("sam-a", Some("sam-r"), 1, "SBX123"))
-        .unwrap()
-        .account;
+    let sam = connect(
+        &store,
+        Some("mine"),
+        "SBX123",
+        &tokens("sam-a", Some("sam-r"), 1, "SBX123"),
+    )
+    .unwrap()
+    .account;
     let before = fs::read_to_string(store.metadata_path()).unwrap();
-    let err = connect(&store, Some("mine"), "SBX456", &tokens("riley-a", Some("riley-r"), 1, "SBX456"))
-        .unwrap_err();
+    let err = connect(
+        &store,
+        Some("mine"),
+        "SBX456",
+        &tokens("riley-a", Some("riley-r"), 1, "SBX456"),
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), "account_taken");
     assert!(err.to_string().contains("belongs to Sam Sandbox"), "{err}");
     assert_eq!(fs::read_to_string(store.metadata_path()).unwrap(), before);
-    assert_eq!(store.refresh_token(&sam).unwrap().unwrap().secret(), "sam-r");
+    assert_eq!(
+        store.refresh_token(&sam).unwrap().unwrap().secret(),
+        "sam-r"
+    );
     assert_eq!(store.access_token(&sam).unwrap().secret(), "sam-a");
     drop(secrets);
 }
@@ -106,12 +154,30 @@ fn a_name_that_belongs_to_another_person_is_refused_and_nothing_is_written() {
 #[test]
 fn names_asked_for_are_unique_and_a_free_one_renames_the_persons_account() {
     let (store, _) = store();
-    let sam = connect(&store, None, "SBX123", &tokens("a", Some("r"), 1, "SBX123")).unwrap().account;
-    let renamed = connect(&store, Some(" work "), "SBX123", &tokens("a2", Some("r2"), 1, "SBX123")).unwrap();
+    let sam = connect(&store, None, "SBX123", &tokens("a", Some("r"), 1, "SBX123"))
+        .unwrap()
+        .account;
+    let renamed = connect(
+        &store,
+        Some(" work "),
+        "SBX123",
+        &tokens("a2", Some("r2"), 1, "SBX123"),
+    )
+    .unwrap();
     assert!(renamed.updated);
     assert_eq!(renamed.account.id, sam.id);
     assert_eq!(renamed.account.name, "work");
-    assert_eq!(connect(&store, Some("  "), "SBX123", &tokens("a", None, 1, "SBX123")).unwrap_err().kind(), "validation");
+    assert_eq!(
+        connect(
+            &store,
+            Some("  "),
+            "SBX123",
+            &tokens("a", None, 1, "SBX123")
+        )
+        .unwrap_err()
+        .kind(),
+        "validation"
+    );
     // Two people whose labels make the same name: the second gets a suffix.
     let first = store
         .save_connection(Connection {
@@ -143,14 +209,27 @@ fn names_asked_for_are_unique_and_a_free_one_renames_the_persons_account() {
     );
     let r = store.rename_account("alex-2", "Alex at work").unwrap();
     assert_eq!(r.name, "Alex at work");
-    assert_eq!(store.access_token(&r).unwrap().secret(), "x", "tokens follow the account id");
+    assert_eq!(
+        store.access_token(&r).unwrap().secret(),
+        "x",
+        "tokens follow the account id"
+    );
 }
 
 #[test]
 fn a_re_consent_without_a_refresh_token_never_keeps_the_old_one() {
     let (store, _) = store();
-    let first = connect(&store, None, "SBX123", &tokens("a1", Some("r1"), 1, "SBX123")).unwrap().account;
-    let again = connect(&store, None, "SBX123", &tokens("a2", None, 1, "SBX123")).unwrap().account;
+    let first = connect(
+        &store,
+        None,
+        "SBX123",
+        &tokens("a1", Some("r1"), 1, "SBX123"),
+    )
+    .unwrap()
+    .account;
+    let again = connect(&store, None, "SBX123", &tokens("a2", None, 1, "SBX123"))
+        .unwrap()
+        .account;
     assert_eq!(again.id, first.id);
     assert!(!again.has_refresh_token);
     assert_eq!(store.refresh_token(&again).unwrap(), None);
@@ -170,16 +249,28 @@ fn version_1_files_keep_their_keyring_entries() {
     let (store, secrets) = store();
     let meta_v1 = r#"{"schema_version":1,"store_id":"s1","apps":[],"accounts":[{"name":"old","app":"demo","provider":"fitbit","user_id":"U1","display_name":null,"scopes_requested":[],"scopes_granted":[],"token_type":"Bearer","issued_at":0,"expires_at":1,"has_refresh_token":true,"state":"active","updated_at":0,"generation":1}],"pending":[]}"#;
     fs::write(store.metadata_path(), meta_v1).unwrap();
-    secrets.set("s1/account/old/refresh_token", "legacy-refresh").unwrap();
+    secrets
+        .set("s1/account/old/refresh_token", "legacy-refresh")
+        .unwrap();
     let account = store.resolve_account(Some("old")).unwrap();
     assert_eq!(account.id, "old");
-    assert_eq!(store.refresh_token(&account).unwrap().unwrap().secret(), "legacy-refresh");
+    assert_eq!(
+        store.refresh_token(&account).unwrap().unwrap().secret(),
+        "legacy-refresh"
+    );
 }
 
 #[test]
 fn a_locked_keyring_writes_nothing() {
     let (store, secrets) = store();
-    let account = connect(&store, Some("me"), "U1", &tokens("a1", Some("r1"), 100, "U1")).unwrap().account;
+    let account = connect(
+        &store,
+        Some("me"),
+        "U1",
+        &tokens("a1", Some("r1"), 100, "U1"),
+    )
+    .unwrap()
+    .account;
     let before = fs::read_to_string(store.metadata_path()).unwrap();
     secrets.locked.store(true, Ordering::SeqCst);
     let err = store
@@ -189,7 +280,10 @@ fn a_locked_keyring_writes_nothing() {
     assert_eq!(fs::read_to_string(store.metadata_path()).unwrap(), before);
     secrets.locked.store(false, Ordering::SeqCst);
     let account = store.resolve_account(None).unwrap();
-    assert_eq!(store.refresh_token(&account).unwrap().unwrap().secret(), "r1");
+    assert_eq!(
+        store.refresh_token(&account).unwrap().unwrap().secret(),
+        "r1"
+    );
 }
 
 #[test]
@@ -197,8 +291,20 @@ fn two_homes_never_share_secrets() {
     let secrets = Arc::new(MemorySecrets::default());
     let a = Store::open(temp_home(), secrets.clone()).unwrap();
     let b = Store::open(temp_home(), secrets.clone()).unwrap();
-    connect(&a, Some("me"), "U1", &tokens("a-access", Some("a-refresh"), 1, "U1")).unwrap();
-    connect(&b, Some("me"), "U1", &tokens("b-access", Some("b-refresh"), 1, "U1")).unwrap();
+    connect(
+        &a,
+        Some("me"),
+        "U1",
+        &tokens("a-access", Some("a-refresh"), 1, "U1"),
+    )
+    .unwrap();
+    connect(
+        &b,
+        Some("me"),
+        "U1",
+        &tokens("b-access", Some("b-refresh"), 1, "U1"),
+    )
+    .unwrap();
     let acc = a.resolve_account(Some("me")).unwrap();
     assert_eq!(a.access_token(&acc).unwrap().secret(), "a-access");
 }
@@ -206,7 +312,10 @@ fn two_homes_never_share_secrets() {
 #[test]
 fn account_resolution_explains_itself() {
     let (store, _) = store();
-    assert_eq!(store.resolve_account(None).unwrap_err().kind(), "unknown_account");
+    assert_eq!(
+        store.resolve_account(None).unwrap_err().kind(),
+        "unknown_account"
+    );
     connect(&store, Some("one"), "U1", &tokens("a", Some("r"), 1, "U1")).unwrap();
     connect(&store, Some("two"), "U2", &tokens("a", Some("r"), 1, "U2")).unwrap();
     assert!(store
@@ -244,7 +353,10 @@ fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
     let verifier = record.authorization.verifier.clone().unwrap();
     store.save_pending(&record).unwrap();
     let file = fs::read_to_string(store.metadata_path()).unwrap();
-    assert!(!file.contains(verifier.secret()), "verifier kept out of the file");
+    assert!(
+        !file.contains(verifier.secret()),
+        "verifier kept out of the file"
+    );
 
     let reopened = Store::open(home.clone(), secrets.clone()).unwrap();
     let other = Store::open(home, secrets).unwrap();
@@ -255,13 +367,23 @@ fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
     assert!(other.take_pending(&state).unwrap().is_none(), "taken once");
     assert!(reopened.list_pending().unwrap().is_empty());
 
-    assert_eq!(reopened.outcome(&state).unwrap().unwrap().status, OutcomeStatus::InProgress);
+    assert_eq!(
+        reopened.outcome(&state).unwrap().unwrap().status,
+        OutcomeStatus::InProgress
+    );
     other
-        .record_outcome(&state, OutcomeStatus::Connected { account: "me".into() })
+        .record_outcome(
+            &state,
+            OutcomeStatus::Connected {
+                account: "me".into(),
+            },
+        )
         .unwrap();
     assert_eq!(
         reopened.outcome(&state).unwrap().unwrap().status,
-        OutcomeStatus::Connected { account: "me".into() }
+        OutcomeStatus::Connected {
+            account: "me".into()
+        }
     );
     assert!(reopened.outcome("other-state").unwrap().is_none());
 }
@@ -272,7 +394,18 @@ fn a_damaged_or_newer_file_is_reported_not_overwritten() {
     fs::write(store.metadata_path(), "{not json").unwrap();
     assert_eq!(store.load().unwrap_err().kind(), "storage");
     assert!(store.save_app(app(), None).is_err());
-    assert_eq!(fs::read_to_string(store.metadata_path()).unwrap(), "{not json");
-    fs::write(store.metadata_path(), r#"{"schema_version":99,"store_id":"x"}"#).unwrap();
-    assert!(store.load().unwrap_err().to_string().contains("newer Fitauth"));
+    assert_eq!(
+        fs::read_to_string(store.metadata_path()).unwrap(),
+        "{not json"
+    );
+    fs::write(
+        store.metadata_path(),
+        r#"{"schema_version":99,"store_id":"x"}"#,
+    )
+    .unwrap();
+    assert!(store
+        .load()
+        .unwrap_err()
+        .to_string()
+        .contains("newer Fitauth"));
 }

@@ -1,0 +1,160 @@
+//! The use-case layer (`fitauth_core::service`) against the sandbox over loopback and the real
+//! OS keyring (run under `scripts/test`, which provides a throwaway gnome-keyring). Two
+//! [`Fitauth`] handles on one data directory stand for two programs sharing the store (the
+//! desktop app and `fitauth`).
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use common::*;
+use fitauth_core::keyring::OsKeyring;
+use fitauth_core::service::connect::{Refused, SignInRequest, SignInStatus};
+use fitauth_core::store::OutcomeStatus;
+use fitauth_core::{Fitauth, RedirectMode, Store};
+use serde_json::json;
+
+fn temp_home() -> PathBuf {
+    let mut id = [0u8; 8];
+    rand::fill(&mut id[..]);
+    let dir = std::env::temp_dir().join(format!(
+        "fitauth-service-{}",
+        id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A handle on `home`, as one program would open it.
+fn open(env: &Env, home: &PathBuf) -> Fitauth {
+    let store = Store::open(
+        home.clone(),
+        Arc::new(OsKeyring::open().expect("a Secret Service (run scripts/test)")),
+    )
+    .unwrap();
+    Fitauth::with_store(store, env.http.clone(), None)
+}
+
+/// Starts a `fitauth://` sign-in through the sandbox registration and consents as `user`;
+/// returns the sign-in's state and the redirect the browser was sent to.
+async fn consented(env: &Env, app: &Fitauth, user: &str) -> (String, String) {
+    let registration = app.use_sandbox(env.base()).await.unwrap();
+    let request = SignInRequest {
+        redirect: Some(RedirectMode::Scheme),
+        ..SignInRequest::new(registration, vec!["profile".into(), "sleep".into()])
+    };
+    let (sign_in, loopback) = app.begin_sign_in(request).await.unwrap();
+    assert!(loopback.is_none());
+    let location = Browser::default()
+        .consent(
+            &sign_in.authorize_url,
+            Consent {
+                user: Some(user.into()),
+                ..Consent::allow()
+            },
+        )
+        .await
+        .location();
+    (sign_in.state, location)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_programs_handed_the_same_redirect_exchange_it_once() {
+    let env = Env::start().await;
+    let home = temp_home();
+    let (desktop, cli) = (open(&env, &home), open(&env, &home));
+    let (state, location) = consented(&env, &cli, "SBX123").await;
+    env.clear_requests().await;
+
+    let (a, b) = tokio::join!(
+        desktop.finish_redirect(&location),
+        cli.finish_redirect(&location)
+    );
+    let (connected, other) = match (a, b) {
+        (Ok(c), Err(r)) | (Err(r), Ok(c)) => (c, r),
+        (a, b) => panic!("exactly one must connect: {a:?} / {b:?}"),
+    };
+    assert!(matches!(other, Refused::AlreadyTaken), "{other:?}");
+    assert_eq!(connected.account.user_id.as_deref(), Some("SBX123"));
+    let exchanges = env
+        .requests_to("/oauth2/token")
+        .await
+        .iter()
+        .filter(|r| form(r, "grant_type").as_deref() == Some("authorization_code"))
+        .count();
+    assert_eq!(exchanges, 1, "no replay of the code");
+    // Both programs can tell how it ended; the tokens work.
+    assert_eq!(
+        desktop.sign_in_status(&state).await.unwrap(),
+        SignInStatus::Ended(OutcomeStatus::Connected {
+            account: connected.account.name.clone()
+        })
+    );
+    let (_, verdict) = cli.introspect(Some(&connected.account.name)).await.unwrap();
+    assert!(verdict.active);
+    // A third delivery of the same link is recognised, not mistaken for a stranger's.
+    assert!(matches!(
+        desktop.finish_redirect(&location).await,
+        Err(Refused::AlreadyTaken)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_in_started_before_a_restart_is_finished_after_it() {
+    let env = Env::start().await;
+    let home = temp_home();
+    let before = open(&env, &home);
+    let (_, location) = consented(&env, &before, "SBX456").await;
+    drop(before);
+    // The verifier came back from the keyring: the PKCE exchange succeeds.
+    let after = open(&env, &home);
+    let connected = after.finish_redirect(&location).await.unwrap();
+    assert_eq!(connected.account.name, "riley-visitor");
+    assert!(!connected.updated);
+    let sent = env.requests_to("/oauth2/token").await;
+    assert!(form(sent.last().unwrap(), "code_verifier").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn introspect_refreshes_an_expiring_token_first_for_every_face() {
+    let env = Env::start().await;
+    let home = temp_home();
+    let app = open(&env, &home);
+    env.settings(json!({ "access_token_ttl_secs": 60 })).await;
+    let (_, location) = consented(&env, &app, "SBX123").await;
+    let connected = app.finish_redirect(&location).await.unwrap();
+    env.settings(json!({ "access_token_ttl_secs": 28800 }))
+        .await;
+    env.clear_requests().await;
+
+    let (account, verdict) = app.introspect(Some(&connected.account.name)).await.unwrap();
+    assert!(verdict.active);
+    assert!(
+        account.generation > connected.account.generation,
+        "refreshed first"
+    );
+    let paths: Vec<String> = env
+        .requests()
+        .await
+        .iter()
+        .map(|r| r["path"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/oauth2/token", "/1.1/oauth2/introspect"],
+        "{paths:?}"
+    );
+    // The exchanges are filed under the account.
+    let detail = app.account_detail(&account.name).await.unwrap();
+    let ops: Vec<_> = detail
+        .exchanges
+        .iter()
+        .map(|x| x.operation.as_str())
+        .collect();
+    assert_eq!(
+        ops,
+        ["code exchange", "identity", "refresh", "introspect"],
+        "{ops:?}"
+    );
+}
