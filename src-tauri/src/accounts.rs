@@ -4,9 +4,7 @@
 
 use fitauth_core::clock::now_unix;
 use fitauth_core::jwt::DecodedJwt;
-use fitauth_core::service::accounts::{
-    AccountDetail as Detail, MaskedToken as Masked, Which as CoreWhich,
-};
+use fitauth_core::service::accounts::{AccountDetail as Detail, MaskedToken, Which as CoreWhich};
 use fitauth_core::{
     scopes, Account, AccountState, ErrorReport, HttpExchange, Introspection, ProviderKind,
     RateLimit,
@@ -93,22 +91,6 @@ impl AccountView {
     }
 }
 
-/// A token as the UI may see it without asking: a short preview.
-#[derive(Debug, Clone, Serialize)]
-pub struct MaskedToken {
-    pub masked: String,
-    pub length: usize,
-}
-
-impl From<Masked> for MaskedToken {
-    fn from(m: Masked) -> Self {
-        MaskedToken {
-            masked: m.masked,
-            length: m.length,
-        }
-    }
-}
-
 /// Everything the Inspect view shows for one account.
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountDetail {
@@ -155,8 +137,8 @@ pub async fn detail(desktop: &Desktop, name: &str) -> CommandResult<AccountDetai
     Ok(AccountDetail {
         account: AccountView::from_account(&d.account),
         app: d.app.as_ref().map(AppView::from_registration),
-        access_token: d.access_token.map(Into::into),
-        refresh_token: d.refresh_token.map(Into::into),
+        access_token: d.access_token,
+        refresh_token: d.refresh_token,
         secrets_error: d.secrets_error.as_ref().map(crate::error::desktop_report),
         jwt: d.jwt,
         jwt_note: d.jwt_note,

@@ -1,11 +1,10 @@
 //! App registrations: list, add/edit, remove, and the redirect URI(s) to register with the
-//! provider. Client secrets go straight to the keyring and never come back to the UI. Building
-//! and checking a registration is the use-case layer's (`service::apps`), shared with
-//! `fitauth apps add`.
+//! provider. Client secrets go straight to the keyring and never come back to the UI. The form's
+//! input is the layer's `RegistrationInput`, built and checked there as for `fitauth apps add`.
 
 use fitauth_core::service::apps::{redirect_uris, RegistrationInput, SANDBOX_APP};
-use fitauth_core::{AppRegistration, AppType, ClientSecret, ProviderKind, RedirectMode};
-use serde::{Deserialize, Serialize};
+use fitauth_core::{AppRegistration, AppType, ProviderKind, RedirectMode};
+use serde::Serialize;
 use tauri::{Emitter, Runtime, State};
 
 use crate::error::CommandResult;
@@ -70,37 +69,6 @@ impl AppView {
     }
 }
 
-/// What the Apps form sends. The secret is only ever sent this way, never read back.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AppInput {
-    pub name: String,
-    pub provider: ProviderKind,
-    pub client_id: String,
-    #[serde(default)]
-    pub app_type: AppType,
-    #[serde(default)]
-    pub redirect: RedirectMode,
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Empty or absent keeps the stored secret.
-    #[serde(default)]
-    pub client_secret: Option<String>,
-}
-
-impl From<AppInput> for RegistrationInput {
-    fn from(input: AppInput) -> Self {
-        RegistrationInput {
-            name: input.name,
-            provider: input.provider,
-            client_id: input.client_id,
-            app_type: input.app_type,
-            redirect: input.redirect,
-            base_url: input.base_url,
-            client_secret: input.client_secret.map(ClientSecret::new),
-        }
-    }
-}
-
 #[tauri::command]
 pub async fn list_apps(desktop: State<'_, Desktop>) -> CommandResult<Vec<AppView>> {
     let apps = desktop.app.registrations().await?;
@@ -111,9 +79,9 @@ pub async fn list_apps(desktop: State<'_, Desktop>) -> CommandResult<Vec<AppView
 pub async fn save_app<R: Runtime>(
     app: tauri::AppHandle<R>,
     desktop: State<'_, Desktop>,
-    input: AppInput,
+    input: RegistrationInput,
 ) -> CommandResult<AppView> {
-    let saved = desktop.app.save_registration(input.into()).await?;
+    let saved = desktop.app.save_registration(input).await?;
     let _ = app.emit(events::APPS_CHANGED, ());
     Ok(AppView::from_registration(&saved))
 }

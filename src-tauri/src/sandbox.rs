@@ -3,7 +3,7 @@
 //! whole flow with no account.
 
 use fitauth_core::{AppRegistration, Error};
-use fitauth_sandbox::{Sandbox, SandboxConfig};
+use fitauth_sandbox::Sandbox;
 use serde::Serialize;
 use tauri::State;
 
@@ -22,16 +22,12 @@ pub async fn ensure(desktop: &Desktop) -> Result<AppRegistration, Error> {
     let base = {
         let mut running = desktop.sandbox.lock().await;
         if running.is_none() {
-            let sandbox = Sandbox::start(SandboxConfig {
-                port: 0,
-                auto_approve: false,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| Error::Listen {
-                address: "127.0.0.1:0".into(),
-                reason: format!("the built-in sandbox could not start: {e}"),
-            })?;
+            let sandbox =
+                Sandbox::start_embedded()
+                    .await
+                    .map_err(|e| Error::SandboxUnavailable {
+                        reason: e.to_string(),
+                    })?;
             tracing::info!(url = sandbox.base_url(), "built-in sandbox started");
             *running = Some(sandbox);
         }

@@ -48,15 +48,11 @@ pub async fn ensure_running() -> Result<RunningSandbox, Error> {
             candidate.trim_end_matches('/').to_owned(),
         ));
     }
-    let sandbox = Sandbox::start(SandboxConfig {
-        port: 0,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| Error::Listen {
-        address: "127.0.0.1:0".into(),
-        reason: format!("the built-in sandbox could not start: {e}"),
-    })?;
+    let sandbox = Sandbox::start_embedded()
+        .await
+        .map_err(|e| Error::SandboxUnavailable {
+            reason: e.to_string(),
+        })?;
     eprintln!(
         "Started the built-in sandbox at {} for this login. To keep using the account afterwards, \
          run `fitauth sandbox` and log in again.",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use common::*;
@@ -27,9 +27,9 @@ fn temp_home() -> PathBuf {
 }
 
 /// A handle on `home`, as one program would open it.
-fn open(env: &Env, home: &PathBuf) -> Fitauth {
+fn open(env: &Env, home: &Path) -> Fitauth {
     let store = Store::open(
-        home.clone(),
+        home.to_path_buf(),
         Arc::new(OsKeyring::open().expect("a Secret Service (run scripts/test)")),
     )
     .unwrap();

@@ -105,6 +105,15 @@ impl Sandbox {
     }
 
     /// `http://127.0.0.1:<port>`, without a trailing slash.
+    /// A sandbox for an app to use in-process: 127.0.0.1 on a free port, the consent page shown.
+    pub async fn start_embedded() -> std::io::Result<Sandbox> {
+        Self::start(SandboxConfig {
+            port: 0,
+            ..Default::default()
+        })
+        .await
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

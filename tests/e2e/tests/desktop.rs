@@ -134,6 +134,30 @@ fn prepare(name: &str) -> (PathBuf, PathBuf, Vec<(&'static str, String)>) {
     (app, work, envs)
 }
 
+/// A view's tab in the top bar.
+fn nav(view: &str) -> String {
+    format!("//nav[@aria-label='Views']//button[starts-with(normalize-space(),'{view}')]")
+}
+
+/// An account in Inspect's list, by the person's name.
+fn account_in_list(label: &str) -> String {
+    format!("//nav[@aria-label='Accounts']//button[.//span[normalize-space()='{label}']]")
+}
+
+/// From Connect's success screen: "Connect another account", everything shared, consented as
+/// `user` (the scripted browser reads who from `user.txt`).
+async fn connect_again(client: &Client, work: &Path, user: &str) {
+    std::fs::write(work.join("user.txt"), user).unwrap();
+    click(client, &nav("Connect")).await;
+    click(client, &text_button("Connect another account")).await;
+    click(client, &text_button("Select all")).await;
+    click(
+        client,
+        "//button[contains(@class,'primary') and normalize-space()='Connect']",
+    )
+    .await;
+}
+
 fn text_button(text: &str) -> String {
     format!("//button[normalize-space()='{text}']")
 }
@@ -154,6 +178,11 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
         ("FITAUTH_E2E_WORK", work.display().to_string()),
         ("FITAUTH_E2E_APP", app.display().to_string()),
         ("FITAUTH_TEST_USER", "SBX123".into()),
+        // Who consents next, switched by the test between sign-ins.
+        (
+            "FITAUTH_TEST_USER_FILE",
+            work.join("user.txt").display().to_string(),
+        ),
     ]);
     let (_driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
 
@@ -268,6 +297,73 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     wait_for(&client, "//*[contains(text(),'Nothing was changed')]").await;
     screenshot(&client, "error-link-refused.png").await;
     click(&client, &text_button("Dismiss")).await;
+
+    // "Connect another account": Riley, through the same sandbox registration.
+    connect_again(&client, &work, "SBX456").await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as Riley Visitor']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "//*[normalize-space()='Saved as “riley-visitor”.']",
+    )
+    .await;
+
+    // Inspect lists both people, each with a refresh of their own.
+    click(&client, &nav("Inspect")).await;
+    for (label, name) in [
+        ("Riley Visitor", "riley-visitor"),
+        ("Sam Sandbox", "sam-sandbox"),
+    ] {
+        click(&client, &account_in_list(label)).await;
+        wait_for(&client, &format!("//h1[normalize-space()='{label}']")).await;
+        wait_for(
+            &client,
+            &format!("//p[contains(normalize-space(),'Account “{name}”')]"),
+        )
+        .await;
+        let before = wait_for(&client, "//*[@data-testid='secret-access_token']")
+            .await
+            .text()
+            .await
+            .unwrap();
+        click(&client, &text_button("Refresh")).await;
+        wait_for(
+            &client,
+            "//*[normalize-space()='New tokens received and saved.']",
+        )
+        .await;
+        let after = wait_for(&client, "//*[@data-testid='secret-access_token']")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_ne!(before, after, "{label}'s refresh gave a new token");
+    }
+    screenshot(&client, "inspect-two-accounts.png").await;
+
+    // Sam reconnects: the same account, updated in place; still two accounts.
+    connect_again(&client, &work, "SBX123").await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as Sam Sandbox']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "//*[normalize-space()='Updated the existing account “sam-sandbox”.']",
+    )
+    .await;
+    click(&client, &nav("Inspect")).await;
+    let listed = client
+        .find_all(Locator::XPath("//nav[@aria-label='Accounts']//li"))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2, "reconnecting adds no account");
+    click(&client, &account_in_list("Sam Sandbox")).await;
+    wait_for(&client, "//h1[normalize-space()='Sam Sandbox']").await;
 
     // Revoke.
     click(&client, &text_button("Revoke")).await;

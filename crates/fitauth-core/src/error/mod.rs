@@ -35,6 +35,10 @@ pub enum Error {
     #[error("The web browser could not be opened ({reason}).")]
     Browser { reason: String },
 
+    /// The built-in sandbox (the offline provider) could not start.
+    #[error("The built-in sandbox could not start ({reason}).")]
+    SandboxUnavailable { reason: String },
+
     /// Something inside Fitauth itself failed (a task, the HTTP client).
     #[error("Something inside Fitauth failed: {0}.")]
     Internal(String),
@@ -216,6 +220,7 @@ impl Error {
             Error::Listen { .. } => "listen",
             Error::Browser { .. } => "browser",
             Error::Internal(_) => "internal",
+            Error::SandboxUnavailable { .. } => "sandbox_unavailable",
             Error::AccountTaken { .. } => "account_taken",
             Error::AccessDenied { .. } => "access_denied",
             Error::AuthorizationRejected { .. } => "authorization_rejected",
@@ -271,7 +276,9 @@ impl Error {
             Error::Browser { .. } => {
                 "Open the sign-in address in a browser yourself, or set BROWSER to a browser command."
             }
-            Error::Internal(_) => "Try again; if it keeps happening, the log has the details.",
+            Error::Internal(_) | Error::SandboxUnavailable { .. } => {
+                "Try again; if it keeps happening, the log has the details."
+            }
             Error::AccountTaken { .. } => {
                 "Choose another name, or leave the name empty so the account is named after the \
                  person who signs in."
@@ -416,6 +423,7 @@ impl Error {
             },
             Error::Browser { reason: s("x") },
             Error::Internal(s("x")),
+            Error::SandboxUnavailable { reason: s("x") },
             Error::AccountTaken {
                 account: s("a"),
                 owner: s("Sam"),

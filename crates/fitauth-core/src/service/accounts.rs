@@ -14,7 +14,7 @@ use crate::session::RefreshOutcome;
 use crate::store::{Account, AccountState, AppRegistration};
 
 /// A token as a view may show it without asking: a short preview.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MaskedToken {
     pub masked: String,
     pub length: usize,

@@ -2,6 +2,8 @@
 //! `fitauth login`'s flags), what to register with the provider, which loopback port a sign-in
 //! uses, and the registrations Fitauth makes itself (the sandbox, the built-in clients).
 
+use serde::{Deserialize, Deserializer};
+
 use super::Fitauth;
 use crate::app::AppType;
 use crate::defaults::{self, FITBIT_LOOPBACK_PORT};
@@ -17,17 +19,26 @@ pub const SANDBOX_CLIENT: &str = "sandbox-client";
 /// The custom-scheme redirect the desktop app receives.
 pub const SCHEME_REDIRECT: &str = "fitauth://callback";
 
-/// A registration as a person describes it, before it is checked.
-#[derive(Debug, Clone)]
+/// A registration as a person describes it, before it is checked: the desktop's Apps form sends
+/// it as JSON, `fitauth apps add` and `fitauth login` fill it from flags.
+#[derive(Debug, Clone, Deserialize)]
 pub struct RegistrationInput {
     pub name: String,
     pub provider: ProviderKind,
     pub client_id: String,
+    #[serde(default)]
     pub app_type: AppType,
+    #[serde(default)]
     pub redirect: RedirectMode,
+    #[serde(default)]
     pub base_url: Option<String>,
-    /// `None` (or blank) keeps a stored secret.
+    /// `None` (or blank) keeps a stored secret. Read from a form, never written back.
+    #[serde(default, deserialize_with = "secret_from_form")]
     pub client_secret: Option<ClientSecret>,
+}
+
+fn secret_from_form<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ClientSecret>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(ClientSecret::new))
 }
 
 impl RegistrationInput {
