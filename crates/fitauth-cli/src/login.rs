@@ -167,7 +167,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
     drop(embedded);
     match outcome? {
         Finished::Here(connected) => output::connected(ctx, &connected.account, connected.updated),
-        Finished::ByApp(account) => output::connected(ctx, &account, false),
+        Finished::ByApp(account, updated) => output::connected(ctx, &account, updated),
     }
     Ok(())
 }
@@ -176,8 +176,9 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
 enum Finished {
     /// This process exchanged the code.
     Here(Connected),
-    /// The desktop app received the link and saved the connection.
-    ByApp(fitauth_core::Account),
+    /// The desktop app received the link and saved the connection (`true`: as the person's
+    /// existing account).
+    ByApp(fitauth_core::Account, bool),
 }
 
 /// Waits for `work` with a progress line (a spinner on a terminal), Ctrl-C and a time limit.
@@ -235,9 +236,10 @@ async fn pasted_or_by_app(fitauth: &Fitauth, state: &str) -> Result<Finished, Er
             _ = tokio::time::sleep(Duration::from_millis(250)) => {
                 match fitauth.sign_in_status(state).await? {
                     SignInStatus::Waiting | SignInStatus::Ended(OutcomeStatus::InProgress) => {}
-                    SignInStatus::Ended(OutcomeStatus::Connected { account }) => {
+                    SignInStatus::Ended(OutcomeStatus::Connected { account, updated }) => {
                         tracing::info!("the desktop app finished the sign-in");
-                        return Ok(Finished::ByApp(fitauth.account(Some(&account)).await?));
+                        let account = fitauth.account(Some(&account)).await?;
+                        return Ok(Finished::ByApp(account, updated));
                     }
                     SignInStatus::Ended(OutcomeStatus::Failed { error }) => {
                         return Err(Error::FinishedElsewhereFailed { reason: error.message })

@@ -88,7 +88,8 @@ async fn two_programs_handed_the_same_redirect_exchange_it_once() {
     assert_eq!(
         desktop.sign_in_status(&state).await.unwrap(),
         SignInStatus::Ended(OutcomeStatus::Connected {
-            account: connected.account.name.clone()
+            account: connected.account.name.clone(),
+            updated: false
         })
     );
     let (_, verdict) = cli.introspect(Some(&connected.account.name)).await.unwrap();

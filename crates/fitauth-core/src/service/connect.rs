@@ -356,6 +356,7 @@ impl Fitauth {
         let status = match &result {
             Ok(c) => OutcomeStatus::Connected {
                 account: c.account.name.clone(),
+                updated: c.updated,
             },
             Err(e) => OutcomeStatus::Failed { error: e.report() },
         };

@@ -208,9 +208,11 @@ pub struct SignInOutcome {
 pub enum OutcomeStatus {
     /// Taken by a process that is exchanging the code now.
     InProgress,
-    /// Saved as this account (by name).
+    /// Saved as this account (by name); `updated` when it was the person's existing account.
     Connected {
         account: String,
+        #[serde(default)]
+        updated: bool,
     },
     Failed {
         error: ErrorReport,

@@ -376,13 +376,15 @@ fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
             &state,
             OutcomeStatus::Connected {
                 account: "me".into(),
+                updated: false,
             },
         )
         .unwrap();
     assert_eq!(
         reopened.outcome(&state).unwrap().unwrap().status,
         OutcomeStatus::Connected {
-            account: "me".into()
+            account: "me".into(),
+            updated: false
         }
     );
     assert!(reopened.outcome("other-state").unwrap().is_none());
