@@ -2,7 +2,7 @@
 //! provider. Client secrets go straight to the keyring and never come back to the UI. The form's
 //! input is the layer's `RegistrationInput`, built and checked there as for `fitauth apps add`.
 
-use fitauth_core::service::apps::{redirect_uris, RegistrationInput, SANDBOX_APP};
+use fitauth_core::service::apps::{is_sandbox, redirect_uris, RegistrationInput};
 use fitauth_core::{AppRegistration, AppType, ProviderKind, RedirectMode};
 use serde::Serialize;
 use tauri::{Emitter, Runtime, State};
@@ -60,7 +60,7 @@ impl AppView {
             redirect: app.redirect,
             base_url: app.base_url.clone(),
             has_client_secret: app.has_client_secret,
-            is_sandbox: app.name == SANDBOX_APP,
+            is_sandbox: is_sandbox(&app.name),
             is_builtin: fitauth_core::defaults::is_builtin(&app.name),
             redirect_uris: advice.uris,
             redirect_note: advice.note.to_owned(),

@@ -15,6 +15,7 @@ use fitauth_core::scopes::{self, ScopeInfo};
 use fitauth_core::service::connect::{
     Connected, LoopbackWait, Refused, SignInRequest, SignInStatus,
 };
+use fitauth_core::store::OutcomeStatus;
 use fitauth_core::{Browser, Error, ProviderKind, RedirectMode};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -192,15 +193,17 @@ async fn cancel_active(desktop: &Desktop) {
 }
 
 /// Stops waiting for this window's sign-in once it has ended some other way (a link or a paste
-/// finished it, or another program took it): its listener task is no longer needed.
+/// finished it, or it was cancelled): its listener task, still waiting for the browser, is no
+/// longer needed. A sign-in in progress is left alone: whoever took it completes it (the
+/// listener task leaves the slot as soon as it takes one, so it is never aborted mid-exchange).
 async fn settle_active(desktop: &Desktop) {
     let state = lock(&desktop.connect).as_ref().map(|a| a.state.clone());
     let Some(state) = state else { return };
-    if matches!(
-        desktop.app.sign_in_status(&state).await,
-        Ok(SignInStatus::Waiting)
-    ) {
-        return;
+    match desktop.app.sign_in_status(&state).await {
+        Ok(SignInStatus::Ended(OutcomeStatus::InProgress)) | Ok(SignInStatus::Waiting) | Err(_) => {
+            return
+        }
+        Ok(SignInStatus::Ended(_)) | Ok(SignInStatus::Unknown) => {}
     }
     let mut slot = lock(&desktop.connect);
     if slot.as_ref().is_some_and(|a| a.state == state) {
@@ -213,17 +216,20 @@ async fn settle_active(desktop: &Desktop) {
 async fn wait_on_loopback<R: Runtime>(app: AppHandle<R>, wait: LoopbackWait) {
     let desktop = app.state::<Desktop>();
     let state = wait.state().to_owned();
-    let result = desktop.app.finish_loopback(wait).await;
-    if matches!(result, Err(Error::Cancelled)) {
-        return;
-    }
-    // We are the listener task: clear the slot without aborting ourselves.
+    let received = desktop.app.receive_loopback(wait).await;
+    // Taken (or over): leave the slot first, so nothing aborts this task mid-exchange.
     {
         let mut slot = lock(&desktop.connect);
         if slot.as_ref().is_some_and(|a| a.state == state) {
             slot.take();
         }
     }
+    let result = match received {
+        Ok(received) => desktop.app.complete_received(received).await,
+        // Cancelled, or finished by a link or a paste: that path told the window.
+        Err(Error::Cancelled) => return,
+        Err(e) => Err(e),
+    };
     announce(&app, result.as_ref().map(ConnectedView::from));
 }
 

@@ -28,7 +28,6 @@ pub mod state;
 
 use tauri::{AppHandle, Builder, Manager, Runtime};
 
-use fitauth_core::service::apps::SANDBOX_APP;
 pub use fitauth_core::Browser;
 pub use state::{Config, Desktop};
 
@@ -89,7 +88,7 @@ pub fn init_state<R: Runtime>(
         fitauth
             .registrations()
             .await
-            .map(|apps| apps.iter().any(|a| a.name == SANDBOX_APP))
+            .map(|apps| apps.iter().any(|a| a.name == sandbox::SANDBOX_APP))
             .unwrap_or(false)
     });
     app.manage(desktop);

@@ -2,6 +2,7 @@
 //! `sandbox` registration (made by the use-case layer) pointing at it, so a new user can try the
 //! whole flow with no account.
 
+pub use fitauth_core::service::apps::SANDBOX_APP;
 use fitauth_core::{AppRegistration, Error};
 use fitauth_sandbox::Sandbox;
 use serde::Serialize;
@@ -36,7 +37,7 @@ pub async fn ensure(desktop: &Desktop) -> Result<AppRegistration, Error> {
             .map(|s| s.base_url().to_owned())
             .unwrap_or_default()
     };
-    desktop.app.use_sandbox(&base).await
+    desktop.app.use_sandbox(SANDBOX_APP, &base).await
 }
 
 /// The sandbox's address, if it runs.

@@ -706,6 +706,8 @@ fn a_link_that_reaches_both_the_app_and_fitauth_login_is_exchanged_once() {
     use std::io::Write;
     let h = harness("app-and-cli", true, "allow");
     let finished = h.events("connect-finished");
+    let failed = h.events("connect-failed");
+    let refused = h.events("link-refused");
     let sandbox = h.ok("start_sandbox", json!({}));
     let base = sandbox["base_url"].as_str().unwrap().to_owned();
 
@@ -771,8 +773,12 @@ fn a_link_that_reaches_both_the_app_and_fitauth_login_is_exchanged_once() {
     assert_eq!(accounts[0]["name"], "cli-account");
     let verdict = h.ok("introspect_account", json!({"name": "cli-account"}));
     assert_eq!(verdict["active"], true);
-    // If the app was the one, it said so; either way it never reported a failure.
-    if let Ok(done) = finished.recv_timeout(Duration::from_millis(500)) {
+    // The app either finished it (and said so) or found it taken and stayed quiet: it never
+    // tried a second exchange (which would have failed as a spent code).
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(failed.try_recv().is_err(), "the app reported a failed sign-in");
+    assert!(refused.try_recv().is_err(), "the app refused the link");
+    if let Ok(done) = finished.try_recv() {
         assert_eq!(done["account"]["name"], "cli-account");
     }
     let meta: Value = serde_json::from_str(&h.metadata()).unwrap();

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
-use fitauth_core::service::apps::RegistrationInput;
+use fitauth_core::service::apps::{RegistrationInput, COMMAND_SANDBOX_APP};
 use fitauth_core::service::connect::{Connected, Refused, SignInRequest, SignInStatus};
 use fitauth_core::store::OutcomeStatus;
 use fitauth_core::{AppRegistration, Browser, ClientSecret, Error, Fitauth, ProviderKind};
@@ -82,7 +82,9 @@ async fn registration(
             ));
         }
         let running = sandbox::ensure_running().await?;
-        let app = fitauth.use_sandbox(running.base_url()).await?;
+        let app = fitauth
+            .use_sandbox(COMMAND_SANDBOX_APP, running.base_url())
+            .await?;
         return Ok((app, Some(running)));
     }
     let provider: ProviderKind = args.provider.parse()?;
@@ -100,15 +102,27 @@ async fn registration(
                 })
                 .await?
         }
-        None => match fitauth.builtin_registration(provider).await? {
-            Some(app) if args.base_url.is_none() => app,
-            _ => {
-                return Err(Error::Invalid(format!(
-                    "--client-id is required: this copy of fitauth has no built-in {provider} \
-                     client (or try --provider sandbox)"
-                )))
+        // No --client-id: the registration named by --app, else this build's built-in client,
+        // else the first one stored for the provider (as the desktop's Connect picks).
+        None if args.base_url.is_some() => {
+            return Err(Error::Invalid(
+                "--base-url goes with --client-id (a registration of its own)".into(),
+            ))
+        }
+        None => {
+            let builtin = match &args.app {
+                Some(_) => None,
+                None => fitauth.builtin_registration(provider).await?,
+            };
+            match builtin {
+                Some(app) => app,
+                None => {
+                    fitauth
+                        .registration_for(provider, args.app.as_deref())
+                        .await?
+                }
             }
-        },
+        }
     };
     Ok((app, None))
 }
@@ -236,9 +250,9 @@ async fn pasted_or_by_app(fitauth: &Fitauth, state: &str) -> Result<Finished, Er
             _ = tokio::time::sleep(Duration::from_millis(250)) => {
                 match fitauth.sign_in_status(state).await? {
                     SignInStatus::Waiting | SignInStatus::Ended(OutcomeStatus::InProgress) => {}
-                    SignInStatus::Ended(OutcomeStatus::Connected { account, updated }) => {
+                    SignInStatus::Ended(OutcomeStatus::Connected { account_id, updated, .. }) => {
                         tracing::info!("the desktop app finished the sign-in");
-                        let account = fitauth.account(Some(&account)).await?;
+                        let account = fitauth.account_by_id(&account_id).await?;
                         return Ok(Finished::ByApp(account, updated));
                     }
                     SignInStatus::Ended(OutcomeStatus::Failed { error }) => {

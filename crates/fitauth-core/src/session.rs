@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::http::HttpClient;
 use crate::refresh::RetryPolicy;
 use crate::secret::AccessToken;
-use crate::store::{Account, AccountState, Store};
+use crate::store::{Account, AccountState, Refreshed, Store};
 
 /// A token handed out must stay valid at least this long.
 pub const MIN_VALIDITY_SECS: i64 = 300;
@@ -176,11 +176,9 @@ impl SessionManager {
         tracing::info!(account, "refreshing the access token");
         match client.refresh_with_retry(&refresh_token, self.retry).await {
             Ok(tokens) => {
-                let key = id.to_owned();
-                let access = tokens.access_token.clone();
-                let saved = blocking(&self.store, move |s| s.save_refreshed(&key, &tokens)).await?;
+                let saved = self.save(id, snapshot.generation, tokens).await?;
                 tracing::info!(account, "new tokens saved");
-                Ok((saved, access))
+                Ok(saved)
             }
             Err(e) if e.means_reconnect() => {
                 // Someone may have rotated the token without our lock: trust the store first.
@@ -201,11 +199,7 @@ impl SessionManager {
                     }
                     if let Some(newer) = latest_refresh {
                         let tokens = client.refresh_with_retry(&newer, self.retry).await?;
-                        let key = id.to_owned();
-                        let access = tokens.access_token.clone();
-                        let saved =
-                            blocking(&self.store, move |s| s.save_refreshed(&key, &tokens)).await?;
-                        return Ok((saved, access));
+                        return self.save(id, latest.generation, tokens).await;
                     }
                 }
                 tracing::warn!(
@@ -222,6 +216,34 @@ impl SessionManager {
                 })
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+impl SessionManager {
+    /// Saves a refreshed pair unless the account's tokens were replaced since generation
+    /// `read_at` (a reconnect or a revoke won): then the stored ones are what counts.
+    async fn save(
+        &self,
+        id: &str,
+        read_at: u64,
+        tokens: crate::token::TokenSet,
+    ) -> Result<(Account, AccessToken), Error> {
+        let key = id.to_owned();
+        let access = tokens.access_token.clone();
+        match blocking(&self.store, move |s| {
+            s.save_refreshed(&key, read_at, &tokens)
+        })
+        .await?
+        {
+            Refreshed::Saved(account) => Ok((account, access)),
+            Refreshed::Superseded(latest) => {
+                tracing::info!(account = %latest.name, "tokens were replaced during the refresh; keeping those");
+                check_usable(&latest)?;
+                let a = latest.clone();
+                let token = blocking(&self.store, move |s| s.access_token(&a)).await?;
+                Ok((latest, token))
+            }
         }
     }
 }

@@ -39,7 +39,10 @@ fn open(env: &Env, home: &Path) -> Fitauth {
 /// Starts a `fitauth://` sign-in through the sandbox registration and consents as `user`;
 /// returns the sign-in's state and the redirect the browser was sent to.
 async fn consented(env: &Env, app: &Fitauth, user: &str) -> (String, String) {
-    let registration = app.use_sandbox(env.base()).await.unwrap();
+    let registration = app
+        .use_sandbox(fitauth_core::service::apps::SANDBOX_APP, env.base())
+        .await
+        .unwrap();
     let request = SignInRequest {
         redirect: Some(RedirectMode::Scheme),
         ..SignInRequest::new(registration, vec!["profile".into(), "sleep".into()])
@@ -89,6 +92,7 @@ async fn two_programs_handed_the_same_redirect_exchange_it_once() {
         desktop.sign_in_status(&state).await.unwrap(),
         SignInStatus::Ended(OutcomeStatus::Connected {
             account: connected.account.name.clone(),
+            account_id: connected.account.id.clone(),
             updated: false
         })
     );

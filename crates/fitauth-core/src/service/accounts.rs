@@ -95,6 +95,12 @@ impl Fitauth {
             .await
     }
 
+    /// The account with id `id` (names can change; ids do not).
+    pub async fn account_by_id(&self, id: &str) -> Result<Account, Error> {
+        let id = id.to_owned();
+        self.blocking(move |s| s.account_by_id(&id)).await
+    }
+
     /// What the Inspect view shows for `name`.
     pub async fn account_detail(&self, name: &str) -> Result<AccountDetail, Error> {
         let n = name.to_owned();

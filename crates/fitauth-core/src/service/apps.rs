@@ -12,8 +12,12 @@ use crate::provider::ProviderKind;
 use crate::secret::ClientSecret;
 use crate::store::{AppRegistration, RedirectMode};
 
-/// The registration name of the built-in sandbox.
+/// The registration of the sandbox the desktop app runs in-process.
 pub const SANDBOX_APP: &str = "sandbox";
+/// The registration of the sandbox `fitauth login --provider sandbox` uses (`fitauth sandbox`
+/// on its port, or one started for the login). Kept apart from the desktop's, so neither face
+/// points the other's sandbox accounts at a server that never issued their tokens.
+pub const COMMAND_SANDBOX_APP: &str = "sandbox-cli";
 /// The sandbox's pre-registered public client (Fitbit dialect, PKCE, no secret).
 pub const SANDBOX_CLIENT: &str = "sandbox-client";
 /// The custom-scheme redirect the desktop app receives.
@@ -50,7 +54,7 @@ impl RegistrationInput {
         if name.is_empty() {
             return Err(Error::Invalid("give the registration a name".into()));
         }
-        if name == SANDBOX_APP || defaults::is_builtin(&name) {
+        if is_sandbox(&name) || defaults::is_builtin(&name) {
             return Err(Error::Invalid(format!(
                 "the name \"{name}\" is kept for a registration Fitauth makes itself; choose another"
             )));
@@ -99,6 +103,11 @@ impl RegistrationInput {
     }
 }
 
+/// Whether `name` is one of the sandbox registrations Fitauth makes itself.
+pub fn is_sandbox(name: &str) -> bool {
+    name == SANDBOX_APP || name == COMMAND_SANDBOX_APP
+}
+
 /// Whether a registration of this kind cannot work without its client secret.
 pub fn needs_secret(app: &AppRegistration) -> bool {
     matches!(
@@ -121,7 +130,7 @@ pub fn redirect_uris(app: &AppRegistration) -> RedirectAdvice {
         0 => "http://127.0.0.1:<port>/callback".to_owned(),
         port => format!("http://127.0.0.1:{port}/callback"),
     };
-    if app.provider == ProviderKind::Fitbit && app.name != SANDBOX_APP && !app.on_real_hosts() {
+    if app.provider == ProviderKind::Fitbit && !is_sandbox(&app.name) && !app.on_real_hosts() {
         let uris = match app.redirect {
             RedirectMode::Scheme => vec![SCHEME_REDIRECT.to_owned(), fitbit_loopback],
             RedirectMode::Loopback => vec![fitbit_loopback],
@@ -129,8 +138,8 @@ pub fn redirect_uris(app: &AppRegistration) -> RedirectAdvice {
         return RedirectAdvice {
             uris,
             note: "These endpoints are moved (a sandbox or a proxy), so loopback sign-ins listen \
-                   on any free port; a server that compares redirects exactly needs a fixed one \
-                   (`fitauth login --port`).",
+                   on any free port; a server that compares redirects exactly needs a fixed port \
+                   chosen for the sign-in.",
         };
     }
     if defaults::is_builtin(&app.name) {
@@ -145,7 +154,7 @@ pub fn redirect_uris(app: &AppRegistration) -> RedirectAdvice {
             note: "Google desktop clients accept any loopback port; nothing to register beyond \
                    choosing the \"Desktop app\" client type.",
         },
-        (ProviderKind::Fitbit, _) if app.name == SANDBOX_APP => RedirectAdvice {
+        (ProviderKind::Fitbit, _) if is_sandbox(&app.name) => RedirectAdvice {
             uris: vec![SCHEME_REDIRECT.to_owned()],
             note: "The built-in sandbox accepts fitauth://callback and any loopback address.",
         },
@@ -165,17 +174,18 @@ pub fn redirect_uris(app: &AppRegistration) -> RedirectAdvice {
 /// compares redirect URLs exactly, so it gets the fixed, documented port; Google (RFC 8252 §7.3,
 /// any port), the sandbox and moved endpoints take any free one.
 pub fn loopback_port(app: &AppRegistration) -> u16 {
-    if app.provider == ProviderKind::Fitbit && app.name != SANDBOX_APP && app.on_real_hosts() {
+    if app.provider == ProviderKind::Fitbit && !is_sandbox(&app.name) && app.on_real_hosts() {
         FITBIT_LOOPBACK_PORT
     } else {
         0
     }
 }
 
-/// The registration of the built-in sandbox running at `base_url`.
-pub fn sandbox_registration(base_url: &str) -> AppRegistration {
+/// The sandbox registration `name` ([`SANDBOX_APP`] or [`COMMAND_SANDBOX_APP`]) for a sandbox
+/// running at `base_url`.
+pub fn sandbox_registration(name: &str, base_url: &str) -> AppRegistration {
     AppRegistration {
-        name: SANDBOX_APP.into(),
+        name: name.into(),
         provider: ProviderKind::Fitbit,
         client_id: SANDBOX_CLIENT.into(),
         app_type: AppType::Client,
@@ -237,20 +247,33 @@ impl Fitauth {
     ) -> Result<AppRegistration, Error> {
         let meta = self.snapshot().await?;
         if let Some(name) = name {
-            return meta.app(name).cloned();
+            let app = meta.app(name)?;
+            if app.provider != provider {
+                return Err(Error::Invalid(format!(
+                    "the app registration \"{name}\" is for {}, not {provider}",
+                    app.provider
+                )));
+            }
+            return Ok(app.clone());
         }
         meta.apps
             .iter()
-            .find(|a| a.provider == provider && a.name != SANDBOX_APP)
+            .find(|a| a.provider == provider && !is_sandbox(&a.name))
             .cloned()
             .ok_or(Error::NoRegistration { provider })
     }
 
-    /// Points the `sandbox` registration at a sandbox running at `base_url`.
-    pub async fn use_sandbox(&self, base_url: &str) -> Result<AppRegistration, Error> {
-        let registration = sandbox_registration(base_url);
+    /// Points the sandbox registration `name` ([`SANDBOX_APP`] for the desktop's in-process
+    /// sandbox, [`COMMAND_SANDBOX_APP`] for the command line's) at a sandbox at `base_url`.
+    pub async fn use_sandbox(&self, name: &str, base_url: &str) -> Result<AppRegistration, Error> {
+        if !is_sandbox(name) {
+            return Err(Error::Invalid(format!(
+                "\"{name}\" is not a sandbox registration"
+            )));
+        }
+        let registration = sandbox_registration(name, base_url);
         self.blocking(move |s| {
-            if s.load()?.app(SANDBOX_APP).ok() == Some(&registration) {
+            if s.load()?.app(&registration.name).ok() == Some(&registration) {
                 return Ok(registration);
             }
             s.save_app(registration, None)
@@ -263,17 +286,7 @@ impl Fitauth {
     pub async fn install_builtins(&self) -> Vec<Result<AppRegistration, Error>> {
         let mut out = vec![];
         for builtin in defaults::all() {
-            out.push(
-                self.blocking(move |s| {
-                    if let Ok(existing) = s.load()?.app(&builtin.registration.name) {
-                        if *existing == builtin.registration {
-                            return Ok(existing.clone());
-                        }
-                    }
-                    s.save_app(builtin.registration.clone(), builtin.secret.as_ref())
-                })
-                .await,
-            );
+            out.push(self.install(builtin).await);
         }
         out
     }
@@ -283,15 +296,22 @@ impl Fitauth {
         &self,
         provider: ProviderKind,
     ) -> Result<Option<AppRegistration>, Error> {
-        let Some(builtin) = defaults::builtin(provider) else {
-            return Ok(None);
-        };
-        let name = builtin.registration.name.clone();
-        self.install_builtins()
-            .await
-            .into_iter()
-            .find(|r| r.as_ref().map(|a| a.name == name).unwrap_or(true))
-            .transpose()
+        match defaults::builtin(provider) {
+            Some(builtin) => self.install(builtin).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn install(&self, builtin: defaults::BuiltIn) -> Result<AppRegistration, Error> {
+        self.blocking(move |s| {
+            if let Ok(existing) = s.load()?.app(&builtin.registration.name) {
+                if *existing == builtin.registration {
+                    return Ok(existing.clone());
+                }
+            }
+            s.save_app(builtin.registration.clone(), builtin.secret.as_ref())
+        })
+        .await
     }
 }
 

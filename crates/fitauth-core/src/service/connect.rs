@@ -90,7 +90,8 @@ pub struct SignIn {
     pub expires_at: i64,
 }
 
-/// The loopback side of a started sign-in: hand it to [`Fitauth::finish_loopback`].
+/// The loopback side of a started sign-in: hand it to [`Fitauth::finish_loopback`] (or to
+/// [`Fitauth::receive_loopback`] and then [`Fitauth::complete_received`]).
 #[derive(Debug)]
 pub struct LoopbackWait {
     listener: LoopbackListener,
@@ -102,6 +103,15 @@ impl LoopbackWait {
     pub fn state(&self) -> &str {
         self.authorization.state.as_str()
     }
+}
+
+/// A sign-in this process has taken off the store after its redirect arrived on loopback: from
+/// here on, nothing else can finish it, and it must be completed
+/// ([`Fitauth::complete_received`]), not abandoned.
+#[derive(Debug)]
+pub struct Received {
+    record: PendingRecord,
+    redirect: Result<Authorized, Error>,
 }
 
 /// A saved connection.
@@ -133,16 +143,7 @@ impl Refused {
     }
 }
 
-/// What became of a sign-in, by its `state`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignInStatus {
-    /// Still waiting for the browser.
-    Waiting,
-    /// Noted in the last ten minutes.
-    Ended(OutcomeStatus),
-    /// Unknown, expired or long gone.
-    Unknown,
-}
+pub use crate::store::SignInStatus;
 
 /// The redirect a sign-in through `app` uses.
 fn redirect_for(app: &AppRegistration, wanted: Option<RedirectMode>, links: bool) -> RedirectMode {
@@ -236,25 +237,46 @@ impl Fitauth {
     }
 
     /// Waits on the loopback listener for the browser, then finishes the sign-in. Dropping the
-    /// future stops listening (cancel with [`Fitauth::cancel_sign_in`] to forget it too).
+    /// future while it waits stops listening (cancel with [`Fitauth::cancel_sign_in`] to forget
+    /// it too).
     pub async fn finish_loopback(&self, wait: LoopbackWait) -> Result<Connected, Error> {
+        let received = self.receive_loopback(wait).await?;
+        self.complete_received(received).await
+    }
+
+    /// The first half of [`Fitauth::finish_loopback`]: waits for the browser, then takes the
+    /// pending sign-in off the store. `Err(Cancelled)` when it is no longer there (cancelled, or
+    /// finished by a link or a paste meanwhile); `Err(AuthorizationExpired)` when it ran out.
+    pub async fn receive_loopback(&self, wait: LoopbackWait) -> Result<Received, Error> {
         let LoopbackWait {
             listener,
             authorization,
         } = wait;
-        let result = listener.accept(&authorization).await;
+        let redirect = listener.accept(&authorization).await;
         drop(listener);
-        let state = authorization.state.as_str().to_owned();
         tracing::info!("redirect received on the loopback listener; state checked");
-        let st = state.clone();
-        let Some(record) = self.blocking(move |s| s.take_pending(&st)).await? else {
-            tracing::info!("this sign-in was cancelled or finished another way");
-            return Err(Error::Cancelled);
-        };
-        match result {
+        let state = authorization.state.as_str().to_owned();
+        let (taken, expired) = self
+            .blocking(move |s| Ok((s.take_pending(&state)?, s.pending_expired(&state)?)))
+            .await?;
+        match taken {
+            Some(record) => Ok(Received { record, redirect }),
+            None if expired || authorization.is_expired() => Err(Error::AuthorizationExpired),
+            None => {
+                tracing::info!("this sign-in was cancelled or finished another way");
+                Err(Error::Cancelled)
+            }
+        }
+    }
+
+    /// The second half of [`Fitauth::finish_loopback`]: exchange, identify, save.
+    pub async fn complete_received(&self, received: Received) -> Result<Connected, Error> {
+        let Received { record, redirect } = received;
+        match redirect {
             Ok(authorized) => self.complete(record, authorized).await,
             Err(e) => {
-                self.note_failure(&state, &e).await;
+                self.note_failure(record.authorization.state.as_str(), &e)
+                    .await;
                 Err(e)
             }
         }
@@ -317,24 +339,12 @@ impl Fitauth {
         Ok(())
     }
 
-    /// What became of the sign-in `state`.
+    /// What became of the sign-in `state`, from one reading of the store (taking a sign-in
+    /// removes it from the pending list and notes it in progress in one write, so one reading
+    /// sees either).
     pub async fn sign_in_status(&self, state: &str) -> Result<SignInStatus, Error> {
         let st = state.to_owned();
-        self.blocking(move |s| {
-            if let Some(outcome) = s.outcome(&st)? {
-                return Ok(SignInStatus::Ended(outcome.status));
-            }
-            let waiting = s
-                .list_pending()?
-                .iter()
-                .any(|p| p.authorization.state.matches(&st));
-            Ok(if waiting {
-                SignInStatus::Waiting
-            } else {
-                SignInStatus::Unknown
-            })
-        })
-        .await
+        self.blocking(move |s| s.sign_in_status(&st)).await
     }
 
     async fn note_failure(&self, state: &str, e: &Error) {
@@ -356,6 +366,7 @@ impl Fitauth {
         let status = match &result {
             Ok(c) => OutcomeStatus::Connected {
                 account: c.account.name.clone(),
+                account_id: c.account.id.clone(),
                 updated: c.updated,
             },
             Err(e) => OutcomeStatus::Failed { error: e.report() },
@@ -402,6 +413,7 @@ impl Fitauth {
                     tokens: &tokens,
                     requested: &requested,
                     user_id: who.user_id.as_deref(),
+                    subject: who.subject.as_deref(),
                     display_name: who.display_name.as_deref(),
                     email: who.email.as_deref(),
                     name: name.as_deref(),
@@ -426,13 +438,15 @@ impl Fitauth {
 #[derive(Debug, Default)]
 struct Who {
     user_id: Option<String>,
+    subject: Option<String>,
     display_name: Option<String>,
     email: Option<String>,
 }
 
 /// Fitbit: the profile (needs the `profile` scope), else the token answer's `user_id`. Google:
-/// the Health identity's user id, else the ID token's subject; the email from the ID token when
-/// the person shared it. Best effort: a token without these still connects.
+/// the ID token's subject (the stable id accounts are matched on), the Health identity's user id
+/// (else the subject) to show, the email when the person shared it. Best effort: a token without
+/// these still connects, as an account of its own.
 async fn identify(client: &OAuthClient, tokens: &TokenSet) -> Who {
     let claims = tokens.id_token.as_ref().and_then(id_token_claims);
     let identity = match client.identity(&tokens.access_token).await {
@@ -451,6 +465,7 @@ async fn identify(client: &OAuthClient, tokens: &TokenSet) -> Who {
         display_name: identity
             .as_ref()
             .and_then(|i| i.display_name.clone().or_else(|| i.full_name.clone())),
+        subject: claims.as_ref().and_then(|c| c.subject.clone()),
         email: claims.and_then(|c| c.email),
     }
 }

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | [`connect`] | begin a sign-in, finish it (loopback, link, pasted address), cancel it, its status |
 //! | [`accounts`] | list, inspect, refresh, fresh token, introspect, revoke, reveal, rename, forget |
-//! | [`apps`] | registrations: build and validate, save, remove, redirect URIs, loopback port, the sandbox and built-in ones |
+//! | [`apps`] | registrations: build and validate, save, remove, pick, redirect URIs, loopback port, the sandbox and built-in ones |
 //!
 //! One [`Fitauth`] handle owns the store, the HTTP client (and its exchange log) and the session
 //! manager; it is cheap to clone and async throughout. The store's calls block (file locks,

@@ -1,11 +1,15 @@
 //! Accounts: whose they are, their tokens, their names and states.
 //!
-//! An account is one person (the provider's user id) through one app registration. Saving a
-//! finished sign-in ([`Store::save_connection`]) follows one rule, decided by [`place`] under the
-//! metadata lock: the same person reconnecting updates their account in place; another person
-//! gets a new account named after them (unique, editable); a name that belongs to someone else's
-//! account is refused. Nothing ever overwrites another person's tokens, and an answer without a
-//! refresh token removes the stored one rather than keeping what may be someone else's.
+//! An account is one person (the provider's user: Google's OpenID subject, else the user id)
+//! through one app registration. Saving a finished sign-in ([`Store::save_connection`]) follows
+//! one rule, decided by [`place`] under the metadata lock: the same person reconnecting updates
+//! their account in place (and takes a free name they asked for); another person gets a new
+//! account named after them (unique, editable); a name that belongs to someone else's account —
+//! or to an account whose person cannot be told apart from the newcomer — is refused. Nothing
+//! overwrites another person's tokens, and an answer without a refresh token removes the stored
+//! one rather than keeping what may be someone else's. A refresh that finishes after the tokens
+//! were replaced (a reconnect, a revoke) is superseded and writes nothing
+//! ([`Store::save_refreshed`]).
 
 use super::model::{random_hex, Metadata};
 use super::{Account, AccountState, AppRegistration, SecretKey, Store};
@@ -26,6 +30,8 @@ pub struct Connection<'a> {
     pub requested: &'a [String],
     /// The provider's user (Fitbit encoded id, Google Health user id), when known.
     pub user_id: Option<&'a str>,
+    /// Google's OpenID subject (`sub`), when an ID token came with the answer.
+    pub subject: Option<&'a str>,
     /// A name to show for the person (Fitbit's display name).
     pub display_name: Option<&'a str>,
     /// The person's email (Google's ID token), when they shared it.
@@ -55,6 +61,14 @@ pub enum Placement {
     },
     /// A new account with this (unique) name.
     New { name: String },
+}
+
+/// What saving refreshed tokens did.
+#[derive(Debug, Clone)]
+pub enum Refreshed {
+    Saved(Account),
+    /// The tokens had been replaced meanwhile (reconnect, revoke); nothing was written.
+    Superseded(Account),
 }
 
 /// What saving a connection did.
@@ -125,11 +139,9 @@ pub fn place(meta: &Metadata, conn: &Connection<'_>) -> Result<Placement, Error>
             .find(|(_, a)| a.name == name)
         {
             let other_app = existing.app != conn.app.name;
-            let other_user = matches!(
-                (existing.user_id.as_deref(), conn.user_id),
-                (Some(old), Some(new)) if old != new
-            );
-            if other_app || other_user {
+            // Unknown counts as someone else: only a proven match may take over the tokens.
+            let same = existing.same_person(conn.subject, conn.user_id) == Some(true);
+            if other_app || !same {
                 let owner = if other_app {
                     format!("{} (through \"{}\")", existing.label(), existing.app)
                 } else {
@@ -147,12 +159,10 @@ pub fn place(meta: &Metadata, conn: &Connection<'_>) -> Result<Placement, Error>
             });
         }
     }
-    if let Some(user) = conn.user_id {
-        if let Some(index) = meta
-            .accounts
-            .iter()
-            .position(|a| a.app == conn.app.name && a.user_id.as_deref() == Some(user))
-        {
+    if conn.subject.is_some() || conn.user_id.is_some() {
+        if let Some(index) = meta.accounts.iter().position(|a| {
+            a.app == conn.app.name && a.same_person(conn.subject, conn.user_id) == Some(true)
+        }) {
             // The name asked for is free (checked above): the person renames their account.
             return Ok(Placement::Update {
                 index,
@@ -210,6 +220,7 @@ impl Store {
                 app: conn.app.name.clone(),
                 provider: conn.app.provider,
                 user_id: conn.user_id.map(str::to_owned),
+                subject: conn.subject.map(str::to_owned),
                 display_name: conn.display_name.or(conn.email).map(str::to_owned),
                 email: conn.email.map(str::to_owned),
                 scopes_requested: conn.requested.to_vec(),
@@ -234,10 +245,21 @@ impl Store {
         })
     }
 
-    /// Saves refreshed tokens of the account with id `id`: keyring first, then metadata.
-    pub fn save_refreshed(&self, id: &str, tokens: &TokenSet) -> Result<Account, Error> {
+    /// Saves refreshed tokens of the account with id `id`, keyring first, then metadata — if
+    /// its tokens are still those of generation `read_at` (the refresh began from them). When a
+    /// reconnect or a revoke replaced them meanwhile, nothing is written and the account is
+    /// returned as [`Refreshed::Superseded`].
+    pub fn save_refreshed(
+        &self,
+        id: &str,
+        read_at: u64,
+        tokens: &TokenSet,
+    ) -> Result<Refreshed, Error> {
         self.update(|meta, store| {
-            by_id(meta, id)?;
+            let current = by_id(meta, id)?;
+            if current.generation != read_at {
+                return Ok(Refreshed::Superseded(current.clone()));
+            }
             store.write_tokens(meta, id, tokens)?;
             let account = by_id_mut(meta, id)?;
             if let Some(scopes) = &tokens.scopes {
@@ -253,7 +275,7 @@ impl Store {
             account.state = AccountState::Active;
             account.updated_at = now_unix();
             account.generation += 1;
-            Ok(account.clone())
+            Ok(Refreshed::Saved(account.clone()))
         })
     }
 
@@ -372,16 +394,19 @@ pub(crate) fn resolve(meta: &Metadata, name: Option<&str>) -> Result<Account, Er
     }
 }
 
+fn gone() -> Error {
+    Error::Storage {
+        reason: "the account was removed while it was being updated".into(),
+    }
+}
+
 fn by_id<'m>(meta: &'m Metadata, id: &str) -> Result<&'m Account, Error> {
-    meta.accounts
-        .iter()
-        .find(|a| a.id == id)
-        .ok_or_else(|| Error::UnknownAccount { name: id.into() })
+    meta.accounts.iter().find(|a| a.id == id).ok_or_else(gone)
 }
 
 fn by_id_mut<'m>(meta: &'m mut Metadata, id: &str) -> Result<&'m mut Account, Error> {
     meta.accounts
         .iter_mut()
         .find(|a| a.id == id)
-        .ok_or_else(|| Error::UnknownAccount { name: id.into() })
+        .ok_or_else(gone)
 }

@@ -33,12 +33,12 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::keyring::{OsKeyring, SecretStore};
 
-pub use accounts::{account_name, place, slug, Connection, Placement, Saved};
+pub use accounts::{account_name, place, slug, Connection, Placement, Refreshed, Saved};
 pub use file::default_home;
 pub use keys::SecretKey;
 pub use model::{
     Account, AccountState, AppRegistration, Metadata, OutcomeStatus, PendingRecord, RedirectMode,
-    SignInOutcome, SCHEMA_VERSION,
+    SignInOutcome, SignInStatus, SCHEMA_VERSION,
 };
 
 /// The store: metadata file plus keyring.

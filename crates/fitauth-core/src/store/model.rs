@@ -115,8 +115,11 @@ pub struct Account {
     pub app: String,
     pub provider: ProviderKind,
     /// The provider's user: Fitbit's encoded id, Google Health's `healthUserId` (else the ID
-    /// token's `sub`). Together with `app` it says whose account this is.
+    /// token's `sub`). With `subject` and `app` it says whose account this is.
     pub user_id: Option<String>,
+    /// Google: the OpenID Connect subject (`sub` of the ID token), the account's stable id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// Fitbit's display name; for Google the email, when the person shared it.
     pub display_name: Option<String>,
     /// From Google's ID token (`openid email`), when the person shared it.
@@ -153,6 +156,18 @@ impl Account {
             .filter(|s| !self.scopes_granted.iter().any(|g| same_scope(s, g)))
             .cloned()
             .collect()
+    }
+
+    /// Whether `self` and the person identified by (`subject`, `user_id`) are the same person:
+    /// `Some(true)`/`Some(false)` when the ids say so, `None` when they cannot tell.
+    pub fn same_person(&self, subject: Option<&str>, user_id: Option<&str>) -> Option<bool> {
+        if let (Some(a), Some(b)) = (self.subject.as_deref(), subject) {
+            return Some(a == b);
+        }
+        match (self.user_id.as_deref(), user_id) {
+            (Some(a), Some(b)) => Some(a == b),
+            _ => None,
+        }
     }
 
     /// Who this is, for people: the display name or email, else the user id, else the name.
@@ -208,9 +223,13 @@ pub struct SignInOutcome {
 pub enum OutcomeStatus {
     /// Taken by a process that is exchanging the code now.
     InProgress,
-    /// Saved as this account (by name); `updated` when it was the person's existing account.
+    /// Saved as this account; `updated` when it was the person's existing account.
     Connected {
+        /// Its name when saved (for people).
         account: String,
+        /// Its id (names can change).
+        #[serde(default)]
+        account_id: String,
         #[serde(default)]
         updated: bool,
     },
@@ -218,6 +237,17 @@ pub enum OutcomeStatus {
         error: ErrorReport,
     },
     Cancelled,
+}
+
+/// What became of a sign-in, by its `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInStatus {
+    /// Still waiting for the browser.
+    Waiting,
+    /// Noted in the last ten minutes.
+    Ended(OutcomeStatus),
+    /// Unknown, expired or long gone.
+    Unknown,
 }
 
 /// The whole metadata file.

@@ -7,7 +7,7 @@
 
 use super::model::Metadata;
 use super::model::OutcomeStatus;
-use super::{PendingRecord, SecretKey, SignInOutcome, Store};
+use super::{PendingRecord, SecretKey, SignInOutcome, SignInStatus, Store};
 use crate::authorize::PENDING_LIFETIME_SECS;
 use crate::clock::now_unix;
 use crate::error::Error;
@@ -69,6 +69,25 @@ impl Store {
             meta.outcomes.retain(|o| o.state != state);
             Ok(meta.pending.len() != before)
         })
+    }
+
+    /// What became of the sign-in `state`, from one reading of the file.
+    pub fn sign_in_status(&self, state: &str) -> Result<SignInStatus, Error> {
+        let meta = self.load()?;
+        let now = now_unix();
+        if meta
+            .pending
+            .iter()
+            .any(|p| p.authorization.state.matches(state) && !p.authorization.is_expired_at(now))
+        {
+            return Ok(SignInStatus::Waiting);
+        }
+        Ok(meta
+            .outcomes
+            .into_iter()
+            .find(|o| o.state == state && now - o.at < PENDING_LIFETIME_SECS)
+            .map(|o| SignInStatus::Ended(o.status))
+            .unwrap_or(SignInStatus::Unknown))
     }
 
     /// Whether a pending sign-in with this `state` exists but has expired.

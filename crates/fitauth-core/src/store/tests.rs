@@ -23,6 +23,7 @@ fn connect(store: &Store, name: Option<&str>, user: &str, t: &TokenSet) -> Resul
         tokens: t,
         requested: &["sleep".into(), "weight".into()],
         user_id: Some(user),
+        subject: None,
         display_name: Some(if user == "SBX123" {
             "Sam Sandbox"
         } else {
@@ -57,12 +58,16 @@ fn connection_round_trip_keeps_secrets_out_of_the_file() {
         "access-secret-1"
     );
 
-    let refreshed = store
+    let Refreshed::Saved(refreshed) = store
         .save_refreshed(
             &account.id,
+            account.generation,
             &tokens("access-2", Some("refresh-2"), 200, "U1"),
         )
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("nothing replaced the tokens")
+    };
     assert_eq!(refreshed.generation, account.generation + 1);
     assert_eq!(
         store.refresh_token(&refreshed).unwrap().unwrap().secret(),
@@ -185,6 +190,7 @@ fn names_asked_for_are_unique_and_a_free_one_renames_the_persons_account() {
             tokens: &tokens("x", Some("y"), 1, "A1"),
             requested: &[],
             user_id: Some("A1"),
+            subject: None,
             display_name: Some("Alex"),
             email: None,
             name: None,
@@ -196,6 +202,7 @@ fn names_asked_for_are_unique_and_a_free_one_renames_the_persons_account() {
             tokens: &tokens("x", Some("y"), 1, "A2"),
             requested: &[],
             user_id: Some("A2"),
+            subject: None,
             display_name: Some("Alex"),
             email: None,
             name: None,
@@ -237,6 +244,114 @@ fn a_re_consent_without_a_refresh_token_never_keeps_the_old_one() {
 }
 
 #[test]
+fn a_refresh_that_ends_after_a_reconnect_writes_nothing() {
+    let (store, _) = store();
+    let first = connect(
+        &store,
+        None,
+        "SBX123",
+        &tokens("a1", Some("r1"), 1, "SBX123"),
+    )
+    .unwrap()
+    .account;
+    // A refresh reads generation 1, then the person reconnects before it saves.
+    connect(
+        &store,
+        None,
+        "SBX123",
+        &tokens("a2", Some("r2"), 2, "SBX123"),
+    )
+    .unwrap();
+    let late = store
+        .save_refreshed(
+            &first.id,
+            first.generation,
+            &tokens("old-grant", Some("old-r"), 3, "SBX123"),
+        )
+        .unwrap();
+    assert!(matches!(late, Refreshed::Superseded(_)), "{late:?}");
+    let now = store.resolve_account(None).unwrap();
+    assert_eq!(store.refresh_token(&now).unwrap().unwrap().secret(), "r2");
+    // Likewise after a revoke: the account stays revoked.
+    store.forget_tokens(&now.id).unwrap();
+    let late = store
+        .save_refreshed(
+            &now.id,
+            now.generation,
+            &tokens("x", Some("y"), 4, "SBX123"),
+        )
+        .unwrap();
+    let Refreshed::Superseded(after) = late else {
+        panic!()
+    };
+    assert_eq!(after.state, AccountState::Revoked);
+    assert_eq!(store.refresh_token(&after).unwrap(), None);
+}
+
+#[test]
+fn a_person_who_cannot_be_told_apart_never_takes_a_named_account() {
+    let (store, _) = store();
+    let (reg, t) = (app(), tokens_static());
+    let nobody = |name: Option<&'static str>| Connection {
+        app: &reg,
+        tokens: &t,
+        requested: &[],
+        user_id: None,
+        subject: None,
+        display_name: None,
+        email: None,
+        name,
+    };
+    let sam = connect(
+        &store,
+        Some("mine"),
+        "SBX123",
+        &tokens("sam-a", Some("sam-r"), 1, "SBX123"),
+    )
+    .unwrap()
+    .account;
+    let err = store.save_connection(nobody(Some("mine"))).unwrap_err();
+    assert_eq!(err.kind(), "account_taken");
+    assert_eq!(store.access_token(&sam).unwrap().secret(), "sam-a");
+    // Without a name, an unidentified sign-in gets an account of its own.
+    let own = store.save_connection(nobody(None)).unwrap();
+    assert!(!own.updated);
+    assert_ne!(own.account.id, sam.id);
+}
+
+#[test]
+fn google_accounts_are_the_same_person_by_their_openid_subject() {
+    let (store, _) = store();
+    let (reg, t) = (app(), tokens_static());
+    let google = |user: Option<&'static str>, subject: &'static str| Connection {
+        app: &reg,
+        tokens: &t,
+        requested: &[],
+        user_id: user,
+        subject: Some(subject),
+        display_name: None,
+        email: Some("sam@example.com"),
+        name: None,
+    };
+    let first = store
+        .save_connection(google(Some("health-1"), "sub-1"))
+        .unwrap();
+    assert_eq!(first.account.name, "sam@example.com");
+    // The Health identity call failed this time: the subject still says who it is.
+    let again = store.save_connection(google(None, "sub-1")).unwrap();
+    assert!(again.updated);
+    assert_eq!(again.account.id, first.account.id);
+    let other = store
+        .save_connection(google(Some("health-1"), "sub-2"))
+        .unwrap();
+    assert!(!other.updated, "another Google account is another person");
+}
+
+fn tokens_static() -> TokenSet {
+    tokens("t-access", Some("t-refresh"), 1, "x")
+}
+
+#[test]
 fn slugs_are_command_line_friendly() {
     assert_eq!(slug("Sam Sandbox"), "sam-sandbox");
     assert_eq!(slug("sam.sandbox@example.com"), "sam.sandbox@example.com");
@@ -274,7 +389,11 @@ fn a_locked_keyring_writes_nothing() {
     let before = fs::read_to_string(store.metadata_path()).unwrap();
     secrets.locked.store(true, Ordering::SeqCst);
     let err = store
-        .save_refreshed(&account.id, &tokens("a2", Some("r2"), 200, "U1"))
+        .save_refreshed(
+            &account.id,
+            account.generation,
+            &tokens("a2", Some("r2"), 200, "U1"),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), "keyring_locked");
     assert_eq!(fs::read_to_string(store.metadata_path()).unwrap(), before);
@@ -376,6 +495,7 @@ fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
             &state,
             OutcomeStatus::Connected {
                 account: "me".into(),
+                account_id: "id-1".into(),
                 updated: false,
             },
         )
@@ -384,6 +504,7 @@ fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
         reopened.outcome(&state).unwrap().unwrap().status,
         OutcomeStatus::Connected {
             account: "me".into(),
+            account_id: "id-1".into(),
             updated: false
         }
     );
