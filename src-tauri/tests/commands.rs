@@ -776,7 +776,10 @@ fn a_link_that_reaches_both_the_app_and_fitauth_login_is_exchanged_once() {
     // The app either finished it (and said so) or found it taken and stayed quiet: it never
     // tried a second exchange (which would have failed as a spent code).
     std::thread::sleep(Duration::from_millis(700));
-    assert!(failed.try_recv().is_err(), "the app reported a failed sign-in");
+    assert!(
+        failed.try_recv().is_err(),
+        "the app reported a failed sign-in"
+    );
     assert!(refused.try_recv().is_err(), "the app refused the link");
     if let Ok(done) = finished.try_recv() {
         assert_eq!(done["account"]["name"], "cli-account");

@@ -158,6 +158,25 @@ async fn connect_again(client: &Client, work: &Path, user: &str) {
     .await;
 }
 
+/// Inspect's Refresh: the masked access token changes and the view says the new pair is saved.
+async fn refresh_gives_a_new_token(client: &Client, whose: &str) {
+    let masked = || async {
+        wait_for(client, "//*[@data-testid='secret-access_token']")
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = masked().await;
+    click(client, &text_button("Refresh")).await;
+    wait_for(
+        client,
+        "//*[normalize-space()='New tokens received and saved.']",
+    )
+    .await;
+    assert_ne!(before, masked().await, "{whose}'s refresh gave a new token");
+}
+
 fn text_button(text: &str) -> String {
     format!("//button[normalize-space()='{text}']")
 }
@@ -257,23 +276,7 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     fits_sideways(&client, "Inspect", "zoom200-inspect.png").await;
     zoom(&client, None).await;
 
-    let masked_before = wait_for(&client, "//*[@data-testid='secret-access_token']")
-        .await
-        .text()
-        .await
-        .unwrap();
-    click(&client, &text_button("Refresh")).await;
-    wait_for(
-        &client,
-        "//*[normalize-space()='New tokens received and saved.']",
-    )
-    .await;
-    let masked_after = wait_for(&client, "//*[@data-testid='secret-access_token']")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert_ne!(masked_before, masked_after, "the refreshed token differs");
+    refresh_gives_a_new_token(&client, "Sam Sandbox").await;
 
     click(&client, &text_button("Introspect")).await;
     wait_for(
@@ -324,23 +327,7 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
             &format!("//p[contains(normalize-space(),'Account “{name}”')]"),
         )
         .await;
-        let before = wait_for(&client, "//*[@data-testid='secret-access_token']")
-            .await
-            .text()
-            .await
-            .unwrap();
-        click(&client, &text_button("Refresh")).await;
-        wait_for(
-            &client,
-            "//*[normalize-space()='New tokens received and saved.']",
-        )
-        .await;
-        let after = wait_for(&client, "//*[@data-testid='secret-access_token']")
-            .await
-            .text()
-            .await
-            .unwrap();
-        assert_ne!(before, after, "{label}'s refresh gave a new token");
+        refresh_gives_a_new_token(&client, label).await;
     }
     screenshot(&client, "inspect-two-accounts.png").await;
 
