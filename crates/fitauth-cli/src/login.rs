@@ -258,7 +258,8 @@ async fn pasted_or_by_app(fitauth: &Fitauth, state: &str) -> Result<Finished, Er
                     SignInStatus::Ended(OutcomeStatus::Failed { error }) => {
                         return Err(Error::FinishedElsewhereFailed { reason: error.message })
                     }
-                    SignInStatus::Ended(OutcomeStatus::Cancelled) | SignInStatus::Unknown => {
+                    // Cancelled (a cancel leaves no trace), or expired.
+                    SignInStatus::Unknown => {
                         return Err(Error::Cancelled)
                     }
                 }

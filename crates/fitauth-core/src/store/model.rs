@@ -236,7 +236,6 @@ pub enum OutcomeStatus {
     Failed {
         error: ErrorReport,
     },
-    Cancelled,
 }
 
 /// What became of a sign-in, by its `state`.
