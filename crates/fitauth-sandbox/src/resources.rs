@@ -12,7 +12,7 @@ use crate::clients::{self, Dialect};
 use crate::ratelimit;
 use crate::respond::{fitbit_error, google_api_error, oauth_error};
 use crate::state::{AccessGrant, BearerProblem, Inner, RefreshState, Shared};
-use crate::token::{fitbit_client, form_map, revoke_grant};
+use crate::token::{form_map, revoke_grant, FitbitForm};
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
@@ -223,14 +223,8 @@ fn grant_of(inner: &Inner, dialect: Dialect, token: &str) -> Option<(String, Str
 
 pub async fn fitbit_revoke(
     State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    FitbitForm { form, client }: FitbitForm,
 ) -> Response {
-    let form = form_map(&body);
-    let client = match fitbit_client(&headers, &form) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
         return fitbit_error(
             StatusCode::BAD_REQUEST,

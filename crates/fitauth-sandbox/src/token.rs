@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
@@ -93,6 +93,27 @@ pub fn fitbit_client(
                 used_basic: false,
             })
         }
+    }
+}
+
+/// A Fitbit endpoint's form body with its client authenticated as [`fitbit_client`] requires;
+/// a request that fails is answered by the extractor itself (Fitbit's error shape).
+pub struct FitbitForm {
+    pub form: HashMap<String, String>,
+    pub client: FitbitClient,
+}
+
+impl<S: Send + Sync> FromRequest<S> for FitbitForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form = form_map(&body);
+        let client = fitbit_client(&headers, &form)?;
+        Ok(FitbitForm { form, client })
     }
 }
 
@@ -185,14 +206,8 @@ pub fn revoke_grant(inner: &mut Inner, dialect: Dialect, client_id: &str, user: 
 
 pub async fn fitbit_token(
     State(shared): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
+    FitbitForm { form, client }: FitbitForm,
 ) -> Response {
-    let form = form_map(&body);
-    let client = match fitbit_client(&headers, &form) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let mut inner = shared.lock();
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => fitbit_code(&mut inner, client.app, &form),

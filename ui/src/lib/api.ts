@@ -77,15 +77,10 @@ export interface AppView {
   endpoints: EndpointsView | null;
 }
 
-export interface AppInput {
-  name: string;
-  provider: ProviderKind;
-  client_id: string;
-  app_type: AppType;
-  redirect: RedirectMode;
-  base_url: string | null;
+/** What the Apps form sends: a registration's own fields, and the secret (only ever sent). */
+export type AppInput = Pick<AppView, 'name' | 'provider' | 'client_id' | 'app_type' | 'redirect' | 'base_url'> & {
   client_secret: string | null;
-}
+};
 
 export interface Waiting {
   app: string;
