@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::authorize::PendingAuthorization;
+use crate::clock::now_unix;
 use crate::error::Error;
 use crate::redirect::{Authorized, RedirectParams};
 
@@ -54,48 +55,71 @@ impl LoopbackListener {
     }
 
     /// Waits for the browser to arrive at the callback, verifies the redirect against `pending`
-    /// and tells the browser the outcome. A redirect that fails verification (wrong state, consent
-    /// denied) ends the wait with that error.
+    /// and tells the browser the outcome. Only a redirect that carries this sign-in's `state`
+    /// ends the wait (with its code, or with the provider's error such as consent denied); any
+    /// other request to the callback — a wrong or missing state, a malformed query, a local
+    /// program or web page poking the port — is answered 400 and ignored. Connections are read
+    /// side by side, so one slow client cannot stall the real redirect. The wait ends when the
+    /// sign-in expires (`AuthorizationExpired`).
     pub async fn accept(&self, pending: &PendingAuthorization) -> Result<Authorized, Error> {
+        let left = (pending.expires_at - now_unix()).max(0) as u64;
+        match tokio::time::timeout(Duration::from_secs(left), self.serve(pending)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::AuthorizationExpired),
+        }
+    }
+
+    async fn serve(&self, pending: &PendingAuthorization) -> Result<Authorized, Error> {
+        let (read_tx, mut read) = tokio::sync::mpsc::channel::<(TcpStream, Option<String>)>(16);
         loop {
-            let (mut stream, peer) = match self.listener.accept().await {
-                Ok(conn) => conn,
-                Err(e) => {
-                    tracing::warn!(error = %e, "loopback accept failed");
-                    continue;
+            tokio::select! {
+                conn = self.listener.accept() => match conn {
+                    Ok((mut stream, _peer)) => {
+                        let read_tx = read_tx.clone();
+                        tokio::spawn(async move {
+                            let target = read_request_target(&mut stream).await;
+                            let _ = read_tx.send((stream, target)).await;
+                        });
+                    }
+                    Err(e) => tracing::warn!(error = %e, "loopback accept failed"),
+                },
+                Some((mut stream, target)) = read.recv() => {
+                    let Some(target) = target else {
+                        respond(&mut stream, 400, "Bad request", "This is not a sign-in response.").await;
+                        continue;
+                    };
+                    let path = target.split(['?', '#']).next().unwrap_or("");
+                    if path != CALLBACK_PATH {
+                        respond(&mut stream, 404, "Not found", "Nothing here.").await;
+                        continue;
+                    }
+                    let result = RedirectParams::parse(&target).and_then(|p| p.verify(pending));
+                    match &result {
+                        Err(Error::StateMismatch | Error::MalformedRedirect(_)) => {
+                            tracing::warn!("a request to the loopback callback was not this sign-in's; ignored");
+                            respond(
+                                &mut stream,
+                                400,
+                                "Not this sign-in",
+                                "This address does not belong to the sign-in Fitauth is waiting for, \
+                                 so it was ignored. Finish the sign-in in the tab Fitauth opened.",
+                            )
+                            .await;
+                            continue;
+                        }
+                        Ok(_) => respond(
+                            &mut stream,
+                            200,
+                            "Signed in",
+                            "Fitauth received your sign-in. You can close this tab and return to the app.",
+                        )
+                        .await,
+                        Err(e) => respond(&mut stream, 400, "Sign-in not completed", &e.one_line()).await,
+                    }
+                    tracing::info!("redirect received on the loopback listener");
+                    return result;
                 }
-            };
-            let target = match read_request_target(&mut stream).await {
-                Some(t) => t,
-                None => {
-                    respond(
-                        &mut stream,
-                        400,
-                        "Bad request",
-                        "This is not a sign-in response.",
-                    )
-                    .await;
-                    continue;
-                }
-            };
-            let path = target.split(['?', '#']).next().unwrap_or("");
-            if path != CALLBACK_PATH {
-                respond(&mut stream, 404, "Not found", "Nothing here.").await;
-                continue;
             }
-            tracing::info!(%peer, "redirect received on the loopback listener");
-            let result = RedirectParams::parse(&target).and_then(|p| p.verify(pending));
-            match &result {
-                Ok(_) => respond(
-                    &mut stream,
-                    200,
-                    "Signed in",
-                    "Fitauth received your sign-in. You can close this tab and return to the app.",
-                )
-                .await,
-                Err(e) => respond(&mut stream, 400, "Sign-in not completed", &e.one_line()).await,
-            }
-            return result;
         }
     }
 }

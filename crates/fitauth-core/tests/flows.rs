@@ -315,26 +315,57 @@ async fn fitbit_over_a_loopback_listener() {
 }
 
 #[tokio::test]
-async fn loopback_listener_refuses_a_wrong_state_and_tells_the_browser() {
+async fn loopback_listener_ignores_what_is_not_its_sign_in_and_keeps_waiting() {
     let env = Env::start().await;
     let client = env.fitbit_client();
     let listener = LoopbackListener::bind(0).await.unwrap();
     let options = AuthorizeOptions::code(scopes(&["profile"]), listener.redirect_uri());
     let pending = PendingAuthorization::start(client.config(), options).unwrap();
     let forged = format!("{}?code=stolen&state=forged", listener.redirect_uri());
+    let base = listener.redirect_uri().replace("/callback", "");
+    let authorize_url = pending.authorize_url.clone();
     let browser = tokio::spawn(async move {
+        // A client that connects and sends nothing must not stall the others.
+        let _idle = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+            .await
+            .unwrap();
         let b = Browser::default();
-        let favicon = b
-            .follow(&forged.replace("/callback?code=stolen&state=forged", "/favicon.ico"))
-            .await;
-        (favicon, b.follow(&forged).await)
+        let favicon = b.follow(&format!("{base}/favicon.ico")).await;
+        let forged = b.follow(&forged).await;
+        let garbage = b.follow(&format!("{base}/callback?%zz")).await;
+        // Then the person's real redirect.
+        let location = b.consent(&authorize_url, Consent::allow()).await.location();
+        let real = b.follow(&location).await;
+        (favicon, forged, garbage, real)
     });
+    let authorized = listener.accept(&pending).await.unwrap();
+    assert!(matches!(authorized, Authorized::Code { .. }));
+    let ((favicon, _), (forged, page), (garbage, _), (real, done)) = browser.await.unwrap();
+    assert_eq!(favicon, 404);
+    assert_eq!(forged, 400);
+    assert!(page.contains("does not belong to the sign-in"), "{page}");
+    assert_eq!(garbage, 400);
+    assert_eq!(real, 200);
+    assert!(done.contains("You can close this tab"), "{done}");
+}
+
+#[tokio::test]
+async fn loopback_listener_stops_when_the_sign_in_expires() {
+    let env = Env::start().await;
+    let client = env.fitbit_client();
+    let listener = LoopbackListener::bind(0).await.unwrap();
+    let options = AuthorizeOptions::code(scopes(&["profile"]), listener.redirect_uri());
+    // Started 599 s ago: one second left.
+    let pending = PendingAuthorization::start_at(
+        client.config(),
+        options,
+        fitauth_core::clock::now_unix() - 599,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
     let err = listener.accept(&pending).await.unwrap_err();
-    assert_eq!(err.kind(), "state_mismatch");
-    let ((favicon_status, _), (status, page)) = browser.await.unwrap();
-    assert_eq!(favicon_status, 404);
-    assert_eq!(status, 400);
-    assert!(page.contains("did not match"), "{page}");
+    assert_eq!(err.kind(), "authorization_expired");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[tokio::test]

@@ -163,3 +163,32 @@ async fn introspect_refreshes_an_expiring_token_first_for_every_face() {
         "{ops:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_cannot_finish_a_loopback_sign_in() {
+    let env = Env::start().await;
+    let home = temp_home();
+    let app = open(&env, &home);
+    let registration = app
+        .use_sandbox(fitauth_core::service::apps::SANDBOX_APP, env.base())
+        .await
+        .unwrap();
+    let request = SignInRequest {
+        redirect: Some(RedirectMode::Loopback),
+        ..SignInRequest::new(registration, vec!["profile".into()])
+    };
+    let (sign_in, loopback) = app.begin_sign_in(request).await.unwrap();
+    assert!(loopback.is_some());
+    let forged = format!("fitauth://callback?code=stolen&state={}", sign_in.state);
+    let refused = app.finish_redirect(&forged).await.unwrap_err();
+    let Refused::NotOurs(e) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(e.kind(), "malformed_redirect");
+    assert!(e.to_string().contains(&sign_in.redirect_uri), "{e}");
+    assert_eq!(
+        app.sign_in_status(&sign_in.state).await.unwrap(),
+        SignInStatus::Waiting,
+        "the sign-in is left as it was"
+    );
+}

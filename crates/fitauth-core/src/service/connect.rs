@@ -157,6 +157,22 @@ fn redirect_for(app: &AppRegistration, wanted: Option<RedirectMode>, links: bool
     }
 }
 
+/// `scheme://host:port/path` of an address, without its query (which carries the code).
+fn endpoint(url: &Url) -> String {
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!(
+        "{}://{}{port}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.path().trim_end_matches('/')
+    )
+}
+
+/// Whether `arrived` is the redirect URI `expected` (scheme, host, port, path).
+fn same_endpoint(arrived: &Url, expected: &str) -> bool {
+    Url::parse(expected).is_ok_and(|e| endpoint(&e) == endpoint(arrived))
+}
+
 /// Google gets `openid email` beside what the person chose.
 fn with_identity_scopes(provider: ProviderKind, mut scopes: Vec<String>) -> Vec<String> {
     scopes.retain(|s| !s.trim().is_empty());
@@ -291,6 +307,32 @@ impl Fitauth {
             tracing::warn!("state checked: the redirect carries no state");
             return Err(Refused::NotOurs(Error::StateMismatch));
         };
+        // A full address must be the one the sign-in sent the browser to: a `fitauth://` link
+        // cannot finish a loopback sign-in, nor the other way round. Checked before the sign-in
+        // is taken, so a wrong one changes nothing.
+        if let Ok(arrived) = Url::parse(text.trim()) {
+            let st = state.clone();
+            let expected = self
+                .blocking(move |s| {
+                    Ok(s.list_pending()?
+                        .into_iter()
+                        .find(|p| p.authorization.state.matches(&st))
+                        .map(|p| p.authorization.redirect_uri))
+                })
+                .await
+                .map_err(Refused::Failed)?;
+            if let Some(expected) = expected {
+                if !same_endpoint(&arrived, &expected) {
+                    tracing::warn!(
+                        "the redirect arrived at another address than the sign-in's; refused"
+                    );
+                    return Err(Refused::NotOurs(Error::MalformedRedirect(format!(
+                        "it was sent to {}, but this sign-in waits at {expected}",
+                        endpoint(&arrived)
+                    ))));
+                }
+            }
+        }
         let st = state.clone();
         let taken = self
             .blocking(move |s| s.take_pending(&st))
@@ -503,6 +545,18 @@ mod tests {
             with_identity_scopes(ProviderKind::Fitbit, vec!["sleep".into()]),
             ["sleep"]
         );
+    }
+
+    #[test]
+    fn a_redirect_is_matched_to_the_address_the_sign_in_used() {
+        let link = Url::parse("fitauth://callback?code=c&state=s#_=_").unwrap();
+        assert!(same_endpoint(&link, "fitauth://callback"));
+        assert!(!same_endpoint(&link, "http://127.0.0.1:47813/callback"));
+        let loopback = Url::parse("http://127.0.0.1:47813/callback?code=c&state=s").unwrap();
+        assert!(same_endpoint(&loopback, "http://127.0.0.1:47813/callback"));
+        assert!(!same_endpoint(&loopback, "http://127.0.0.1:47814/callback"));
+        let other = Url::parse("fitauth://anything?code=c&state=s").unwrap();
+        assert!(!same_endpoint(&other, "fitauth://callback"));
     }
 
     #[test]
