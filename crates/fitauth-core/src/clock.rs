@@ -47,9 +47,19 @@ pub fn human_duration(seconds: i64) -> String {
     }
 }
 
+/// The longest span a provider's number is taken to mean (ten years): a larger `expires_in` or
+/// reset delay is clamped to it, so arithmetic on provider numbers can neither overflow nor wrap
+/// into the past.
+pub const MAX_SPAN_SECS: i64 = 10 * 365 * 86_400;
+
+/// `now` plus a provider-given number of seconds, clamped to `0..=MAX_SPAN_SECS`.
+pub fn after(now: i64, secs: i64) -> i64 {
+    now.saturating_add(secs.clamp(0, MAX_SPAN_SECS))
+}
+
 /// "in 7h 12m" or "3m 05s ago", relative to `now`.
 pub fn relative(unix: i64, now: i64) -> String {
-    let delta = unix - now;
+    let delta = unix.saturating_sub(now);
     if delta >= 0 {
         format!("in {}", human_duration(delta))
     } else {
@@ -60,6 +70,16 @@ pub fn relative(unix: i64, now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_numbers_are_clamped_not_overflowed() {
+        assert_eq!(after(100, 60), 160);
+        assert_eq!(after(100, -5), 100, "a negative lifetime is already over");
+        assert_eq!(after(100, i64::MAX), 100 + MAX_SPAN_SECS);
+        assert_eq!(after(i64::MAX - 1, 10), i64::MAX);
+        assert!(relative(i64::MIN, i64::MAX).ends_with("ago"));
+        assert!(relative(i64::MAX, i64::MIN).starts_with("in "));
+    }
 
     #[test]
     fn millis_and_seconds_are_both_accepted() {

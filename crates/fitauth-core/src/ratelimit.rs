@@ -35,7 +35,7 @@ pub fn parse<'a>(
     let reset_at = reset_in
         .or(retry_after)
         .filter(|s| *s >= 0)
-        .map(|s| now + s);
+        .map(|s| crate::clock::after(now, s));
     (limit.is_some() || remaining.is_some() || reset_at.is_some()).then_some(RateLimit {
         limit,
         remaining,

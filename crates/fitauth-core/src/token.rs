@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use crate::clock::after;
 use crate::error::{self, Error};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
@@ -105,13 +106,16 @@ pub fn parse_token_response(
         id_token: parsed.id_token.map(IdToken::new),
         token_type: parsed.token_type.unwrap_or_else(|| "Bearer".into()),
         issued_at: now,
-        expires_at: parsed.expires_in.and_then(|e| e.as_i64()).map(|e| now + e),
+        expires_at: parsed
+            .expires_in
+            .and_then(|e| e.as_i64())
+            .map(|e| after(now, e)),
         scopes: parsed.scope.as_deref().map(split_scopes),
         user_id: parsed.user_id,
         refresh_token_expires_at: parsed
             .refresh_token_expires_in
             .and_then(|e| e.as_i64())
-            .map(|e| now + e),
+            .map(|e| after(now, e)),
     })
 }
 
@@ -137,6 +141,17 @@ mod tests {
         assert!(t.refresh_token.is_none());
         assert!(t.scopes.is_none());
         assert_eq!(t.token_type, "Bearer");
+    }
+
+    #[test]
+    fn absurd_lifetimes_neither_panic_nor_wrap() {
+        let body = format!(r#"{{"access_token":"a","expires_in":{}}}"#, i64::MAX);
+        let t = parse_token_response(200, &body, &body, 1000).unwrap();
+        assert_eq!(t.expires_at, Some(1000 + crate::clock::MAX_SPAN_SECS));
+        let body = r#"{"access_token":"a","expires_in":-30,"refresh_token_expires_in":"1e400"}"#;
+        let t = parse_token_response(200, body, body, 1000).unwrap();
+        assert_eq!(t.expires_at, Some(1000));
+        assert_eq!(t.refresh_token_expires_at, None);
     }
 
     #[test]

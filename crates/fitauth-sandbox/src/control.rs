@@ -62,7 +62,7 @@ pub struct ClockChange {
 
 pub async fn clock(State(shared): State<Shared>, Json(change): Json<ClockChange>) -> Response {
     let mut inner = shared.lock();
-    inner.clock_offset += change.advance_secs;
+    inner.clock_offset = inner.clock_offset.saturating_add(change.advance_secs);
     Json(json!({ "now": inner.now() })).into_response()
 }
 

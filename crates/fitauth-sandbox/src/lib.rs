@@ -180,7 +180,8 @@ impl Control {
 
     /// Moves the sandbox's clock (code and token expiry, grace interval, rate-limit hour).
     pub fn advance_clock(&self, seconds: i64) {
-        self.shared.lock().clock_offset += seconds;
+        let mut inner = self.shared.lock();
+        inner.clock_offset = inner.clock_offset.saturating_add(seconds);
     }
 }
 

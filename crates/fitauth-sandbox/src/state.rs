@@ -130,7 +130,7 @@ pub struct Inner {
 
 impl Inner {
     pub fn now(&self) -> i64 {
-        wall_clock() + self.clock_offset
+        wall_clock().saturating_add(self.clock_offset)
     }
 
     pub fn access_lifetime(&self, default: i64) -> i64 {
