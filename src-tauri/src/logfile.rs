@@ -2,10 +2,10 @@
 //! (link received, state checked, exchange, refresh, introspect, revoke). Secrets are never
 //! logged: the core keeps them in redacting newtypes, and this crate logs names and kinds only.
 
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use fitauth_core::store::file::{open_private_append, private_dir};
 use tracing_subscriber::fmt::writer::MakeWriterExt;
 use tracing_subscriber::EnvFilter;
 
@@ -15,8 +15,8 @@ pub const FILE_NAME: &str = "fitauth-desktop.log";
 /// Returns the file's path, or `None` when it could not be opened (the app runs on regardless).
 pub fn init(dir: &Path) -> Option<PathBuf> {
     let path = dir.join(FILE_NAME);
-    let file = std::fs::create_dir_all(dir)
-        .and_then(|_| OpenOptions::new().create(true).append(true).open(&path));
+    // Private, like Fitauth's data directory: names and steps, never a secret, but nobody else's.
+    let file = private_dir(dir).and_then(|_| open_private_append(&path));
     let filter = EnvFilter::try_from_env("FITAUTH_LOG").unwrap_or_else(|_| {
         EnvFilter::new("warn,fitauth_desktop=info,fitauth_core=info,fitauth_sandbox=warn")
     });

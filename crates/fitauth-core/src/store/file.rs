@@ -1,6 +1,11 @@
 //! The metadata file and the lock files beside it: read (migrating older schemas), written
 //! atomically (temp file, fsync, rename, fsync of the directory), and exclusive locks that the
 //! desktop app and the `fitauth` command share.
+//!
+//! The data directory is private: folders `0700`, files `0600` (tightened on existing installs
+//! when the store opens), the temp file created exclusively, and no file opened through a symlink
+//! (`O_NOFOLLOW`), so a planted link cannot redirect a write. The file holds no secret, but it
+//! does hold user ids, names and pending sign-ins.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -30,6 +35,57 @@ pub(crate) fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
     }
 }
 
+/// Creates `dir` (and its parents) and makes it private (`0700` on Unix).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Options for a private file (`0600`, never through a symlink).
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// Opens `path` for appending (a log), creating it private; an existing one is made private.
+pub fn open_private_append(path: &Path) -> std::io::Result<File> {
+    let file = private_options().create(true).append(true).open(path)?;
+    make_private(&file)?;
+    Ok(file)
+}
+
+fn make_private(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
+/// Makes an existing data directory private (installs from before this was done).
+pub(crate) fn tighten(home: &Path) -> std::io::Result<()> {
+    private_dir(home)?;
+    private_dir(&home.join(LOCK_DIR))?;
+    match private_options().read(true).open(home.join(METADATA_FILE)) {
+        Ok(file) => make_private(&file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// An exclusive lock file `<home>/locks/<name>.lock`, held until the returned file is dropped.
 /// Blocks.
 pub(crate) fn lock(home: &Path, name: &str) -> Result<File, Error> {
@@ -44,7 +100,7 @@ pub(crate) fn lock(home: &Path, name: &str) -> Result<File, Error> {
         })
         .collect();
     let path = home.join(LOCK_DIR).join(format!("{safe}.lock"));
-    let file = OpenOptions::new()
+    let file = private_options()
         .create(true)
         .truncate(false)
         .write(true)
@@ -91,7 +147,13 @@ pub(crate) fn write(home: &Path, meta: &Metadata) -> Result<(), Error> {
         reason: e.to_string(),
     })?;
     let write = || -> std::io::Result<()> {
-        let mut file = File::create(&tmp)?;
+        // A leftover from a crash (or anything planted there) is removed, never followed.
+        match fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let mut file = private_options().write(true).create_new(true).open(&tmp)?;
         file.write_all(&json)?;
         file.write_all(b"\n")?;
         file.sync_all()?;

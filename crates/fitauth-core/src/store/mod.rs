@@ -55,8 +55,7 @@ impl Store {
     }
 
     pub fn open(home: PathBuf, secrets: Arc<dyn SecretStore>) -> Result<Self, Error> {
-        std::fs::create_dir_all(home.join(file::LOCK_DIR))
-            .map_err(|e| file::io("could not create", &home, e))?;
+        file::tighten(&home).map_err(|e| file::io("could not set up", &home, e))?;
         Ok(Store { home, secrets })
     }
 

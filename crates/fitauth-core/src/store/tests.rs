@@ -532,3 +532,43 @@ fn a_damaged_or_newer_file_is_reported_not_overwritten() {
         .to_string()
         .contains("newer Fitauth"));
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_is_private_and_planted_links_are_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = temp_home();
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // An install from before: world-readable folder and file.
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(
+        home.join("fitauth.json"),
+        r#"{"schema_version":2,"store_id":"s"}"#,
+    )
+    .unwrap();
+    fs::set_permissions(home.join("fitauth.json"), fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open(home.clone(), Arc::new(MemorySecrets::default())).unwrap();
+    assert_eq!(mode(&home), 0o700);
+    assert_eq!(mode(&home.join("locks")), 0o700);
+    assert_eq!(mode(&home.join("fitauth.json")), 0o600);
+
+    // A link planted where the temp file goes is replaced, not written through.
+    let victim = home.join("victim.txt");
+    fs::write(&victim, "untouched").unwrap();
+    let tmp = home.join(format!(".fitauth.json.{}.tmp", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+    store.save_app(app(), None).unwrap();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+    assert_eq!(mode(&home.join("fitauth.json")), 0o600);
+    assert!(fs::read_to_string(store.metadata_path())
+        .unwrap()
+        .contains("\"demo\""));
+    let _lock = store.lock("refresh-x").unwrap();
+    assert_eq!(mode(&home.join("locks/refresh-x.lock")), 0o600);
+
+    // A link planted as a lock file is refused rather than followed.
+    fs::remove_file(home.join("locks/metadata.lock")).unwrap();
+    std::os::unix::fs::symlink(&victim, home.join("locks/metadata.lock")).unwrap();
+    assert_eq!(store.save_app(app(), None).unwrap_err().kind(), "storage");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+}
