@@ -1136,3 +1136,37 @@ async fn a_fitbit_registration_is_told_the_exact_redirect_that_login_uses() {
     assert_eq!(json["redirect"], "loopback");
     assert_eq!(json["client_id"], "1.apps.googleusercontent.com");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_timeout_bounds_the_whole_refresh_retries_included() {
+    let h = Harness::start().await;
+    h.login_expiring("slow").await;
+    let stored = h.stored_refresh_token("slow").unwrap();
+    // The provider never answers in time.
+    h.fault(json!({ "kind": "slow", "path": "/oauth2/token", "delay_ms": 20000 }))
+        .await;
+    let started = std::time::Instant::now();
+    let out = h
+        .run_with(&["refresh"], |c| {
+            c.env("FITAUTH_TIMEOUT", "3");
+        })
+        .await;
+    let took = started.elapsed();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did not answer in time"), "{stderr}");
+    // 3 s chosen: the whole command ends within it (plus start-up), not after three full tries.
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    let tries = h.refresh_requests().await;
+    assert!(
+        tries.len() >= 2,
+        "a lost answer is still retried: {}",
+        tries.len()
+    );
+    assert!(tries
+        .iter()
+        .all(|r| r["form"]["refresh_token"][0] == stored.as_str()));
+    h.clear_faults().await;
+    assert_eq!(h.stored_refresh_token("slow").unwrap(), stored);
+    h.ok(&["token"]).await;
+}

@@ -35,6 +35,7 @@ impl Default for Timeouts {
 pub struct HttpClient {
     client: reqwest::Client,
     log: ExchangeLog,
+    timeouts: Timeouts,
 }
 
 impl HttpClient {
@@ -51,12 +52,19 @@ impl HttpClient {
         Ok(HttpClient {
             client,
             log: ExchangeLog::default(),
+            timeouts,
         })
     }
 
     /// The record of exchanges made through this client (and its clones).
     pub fn log(&self) -> &ExchangeLog {
         &self.log
+    }
+
+    /// The timeouts this client was made with; `total` is also the deadline of an operation
+    /// that retries (a refresh), retries included.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     pub(crate) async fn send(&self, request: Request) -> Result<Reply, Error> {

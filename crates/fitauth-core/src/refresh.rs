@@ -5,7 +5,7 @@
 //! refresh token. Google refresh tokens do not rotate: an answer without `refresh_token` keeps the
 //! old one.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::client::OAuthClient;
 use crate::clock::now_unix;
@@ -50,17 +50,42 @@ impl OAuthClient {
     }
 
     /// A refresh that survives a lost answer: transient failures (timeout, connection error, 5xx,
-    /// 409) are retried with the *same* refresh token. Any other error is returned at once.
+    /// 409) are retried with the *same* refresh token. Any other error is returned at once. The
+    /// whole operation, retries and waits included, ends within the HTTP client's total timeout
+    /// (the person's `--timeout`): each attempt gets its share of what is left, so a lost answer
+    /// is still retried and a dead network is reported, not waited out three times.
     pub async fn refresh_with_retry(
         &self,
         refresh_token: &RefreshToken,
         policy: RetryPolicy,
     ) -> Result<TokenSet, Error> {
+        let deadline = Instant::now() + self.http.timeouts().total;
+        let timed_out = || Error::Timeout {
+            host: self
+                .config
+                .provider
+                .endpoints
+                .token
+                .host_str()
+                .unwrap_or("the provider")
+                .to_owned(),
+        };
+        let attempts = policy.attempts.max(1);
         let mut delay = policy.backoff;
         let mut attempt = 1;
         loop {
-            match self.refresh(refresh_token).await {
-                Err(e) if e.is_transient() && attempt < policy.attempts.max(1) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let share = left / (attempts - attempt + 1);
+            let result = match tokio::time::timeout(share, self.refresh(refresh_token)).await {
+                Ok(result) => result,
+                Err(_) => Err(timed_out()),
+            };
+            match result {
+                Err(e) if e.is_transient() && attempt < attempts => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left <= delay {
+                        return Err(e);
+                    }
                     tracing::warn!(attempt, error = %e, "refresh failed; retrying with the same refresh token");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
