@@ -13,6 +13,9 @@ use crate::httplog::{self, ExchangeLog, HttpExchange};
 use crate::ratelimit::{self, RateLimit};
 use crate::secret::{AccessToken, ClientSecret, Redactor};
 
+/// The largest answer read from a provider; OAuth answers are a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// Connect and total timeouts for provider calls.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -140,7 +143,7 @@ impl HttpClient {
         };
 
         let outcome = async {
-            let response = builder.send().await?;
+            let mut response = builder.send().await?;
             let status = response.status().as_u16();
             let headers: Vec<(String, String)> = response
                 .headers()
@@ -152,13 +155,23 @@ impl HttpClient {
                     )
                 })
                 .collect();
-            let body = response.text().await?;
-            Ok::<_, reqwest::Error>((status, headers, body))
+            // Answers are small; a body past the cap is cut off and reported, not buffered.
+            let mut bytes = Vec::new();
+            let mut cut = false;
+            while let Some(chunk) = response.chunk().await? {
+                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                    cut = true;
+                    break;
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            let body = String::from_utf8_lossy(&bytes).into_owned();
+            Ok::<_, reqwest::Error>((status, headers, body, cut))
         }
         .await;
         exchange.duration_ms = started.elapsed().as_millis() as u64;
 
-        let (status, headers, body) = match outcome {
+        let (status, headers, body, cut) = match outcome {
             Ok(parts) => parts,
             Err(e) => {
                 let error = transport_error(&e, &host);
@@ -190,6 +203,15 @@ impl HttpClient {
             .collect();
         exchange.response_body = redacted_body.clone();
         exchange.rate_limit = rate_limit;
+        if cut {
+            exchange.transport_error = Some("answer larger than 1 MiB; cut off".into());
+            self.log.push(exchange);
+            return Err(Error::UnexpectedResponse {
+                status,
+                what: "an answer larger than 1 MiB".into(),
+                snippet: error::snippet(&redacted_body),
+            });
+        }
         tracing::debug!(
             op = operation.as_str(),
             method = method.as_str(),

@@ -153,22 +153,64 @@ impl Provider {
 }
 
 /// Joins an absolute path onto a base URL, keeping any path prefix the base has
-/// (`http://host/proxy` + `/oauth2/token` → `http://host/proxy/oauth2/token`).
+/// (`https://host/proxy` + `/oauth2/token` → `https://host/proxy/oauth2/token`).
 fn join(base: &str, path: &str) -> Result<Url, Error> {
     let trimmed = base.trim().trim_end_matches('/');
     let url = Url::parse(&format!("{trimmed}{path}"))
         .map_err(|e| Error::Invalid(format!("\"{base}\" is not a usable base URL ({e})")))?;
+    check_transport(&url).map_err(|why| Error::Invalid(format!("\"{base}\" {why}")))?;
+    Ok(url)
+}
+
+/// Endpoints carry codes, secrets and tokens: HTTPS, or plain HTTP to this computer only (the
+/// sandbox, a local proxy), as RFC 9700 §2.6 asks
+/// (<https://www.rfc-editor.org/rfc/rfc9700#section-2.6>).
+pub fn check_transport(url: &Url) -> Result<(), String> {
     match url.scheme() {
-        "http" | "https" => Ok(url),
-        other => Err(Error::Invalid(format!(
-            "\"{base}\" must be an http or https URL, not {other}"
-        ))),
+        "https" => Ok(()),
+        "http" if crate::authorize::is_loopback_http(url) => Ok(()),
+        "http" => Err(
+            "must use https; plain http is accepted only for this computer (127.0.0.1, [::1], \
+             localhost)"
+                .into(),
+        ),
+        other => Err(format!("must be an https URL, not {other}")),
+    }
+}
+
+impl Endpoints {
+    /// Every endpoint passes [`check_transport`].
+    pub fn check_transport(&self) -> Result<(), Error> {
+        [
+            Some(&self.authorize),
+            Some(&self.token),
+            self.introspect.as_ref(),
+            self.tokeninfo.as_ref(),
+            Some(&self.revoke),
+            Some(&self.identity),
+        ]
+        .into_iter()
+        .flatten()
+        .try_for_each(|u| {
+            check_transport(u).map_err(|why| Error::Invalid(format!("the endpoint {u} {why}")))
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_is_for_this_computer_only() {
+        assert!(Provider::fitbit_at("http://127.0.0.1:8765").is_ok());
+        assert!(Provider::fitbit_at("http://localhost:8765").is_ok());
+        assert!(Provider::google_health_at("https://proxy.example").is_ok());
+        let e = Provider::fitbit_at("http://proxy.example").unwrap_err();
+        assert_eq!(e.kind(), "validation");
+        assert!(e.to_string().contains("must use https"), "{e}");
+        assert!(Provider::fitbit_at("ftp://127.0.0.1").is_err());
+    }
 
     #[test]
     fn fitbit_base_override_moves_both_hosts() {

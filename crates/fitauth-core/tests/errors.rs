@@ -434,3 +434,40 @@ async fn an_unreachable_provider_says_offline() {
     assert_eq!(log.len(), 1);
     assert!(log[0].status.is_none() && log[0].transport_error.is_some());
 }
+
+#[tokio::test]
+async fn an_oversized_answer_is_cut_off_and_reported() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A "provider" that answers every request with 2 MiB of JSON.
+    let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", server.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = server.accept().await {
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head).await;
+                let body = format!("{{\"access_token\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    let http = fitauth_core::HttpClient::new(Default::default()).unwrap();
+    let config = fitauth_core::ClientConfig::new(
+        fitauth_core::Provider::fitbit_at(&base).unwrap(),
+        "sandbox-client",
+        AppType::Client,
+    );
+    let client = OAuthClient::new(config, http.clone());
+    let err = client
+        .refresh(&fitauth_core::RefreshToken::new("r-123456789"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "unexpected_response");
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+    let logged = http.log().snapshot();
+    assert!(logged[0].response_body.len() <= fitauth_core::http::MAX_BODY_BYTES);
+}

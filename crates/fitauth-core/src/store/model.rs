@@ -59,6 +59,7 @@ impl AppRegistration {
     /// The provider with this registration's overrides, else the `FITAUTH_*_BASE_URL` ones.
     pub fn provider(&self) -> Result<Provider, Error> {
         if let Some(endpoints) = &self.endpoints {
+            endpoints.check_transport()?;
             return Ok(Provider {
                 kind: self.provider,
                 endpoints: endpoints.clone(),
