@@ -214,12 +214,12 @@ impl Fitauth {
                 let has_stored = s
                     .load()?
                     .app(&app.name)
-                    .map(|a| a.has_client_secret)
+                    .map(|old| app.keeps_secret_of(old))
                     .unwrap_or(false);
                 if needs_secret(&app) && secret.is_none() && !has_stored {
                     return Err(Error::Invalid(
-                        "this kind of app needs its client secret; copy it from the developer \
-                         console"
+                        "this kind of app needs its client secret (again, when its client id or \
+                         endpoints change); copy it from the developer console"
                             .into(),
                     ));
                 }
@@ -390,5 +390,55 @@ mod tests {
             redirect_uris(&loopback_only).uris,
             [format!("http://127.0.0.1:{FITBIT_LOOPBACK_PORT}/callback")]
         );
+    }
+
+    #[tokio::test]
+    async fn a_secret_never_follows_a_registration_to_other_endpoints() {
+        use crate::keyring::MemorySecrets;
+        let home = std::env::temp_dir().join(format!(
+            "fitauth-apps-{}",
+            crate::store::model::random_hex(6)
+        ));
+        let store =
+            crate::Store::open(home, std::sync::Arc::new(MemorySecrets::default())).unwrap();
+        let fitauth = Fitauth::with_store(
+            store,
+            crate::HttpClient::new(Default::default()).unwrap(),
+            None,
+        );
+        let server = |base: &str, secret: Option<&str>| RegistrationInput {
+            name: "mine".into(),
+            provider: ProviderKind::Fitbit,
+            client_id: "23ABCD".into(),
+            app_type: AppType::Server,
+            redirect: RedirectMode::Loopback,
+            base_url: Some(base.into()),
+            client_secret: secret.map(ClientSecret::new),
+        };
+        let saved = fitauth
+            .save_registration(server("https://a.example", Some("s3cret")))
+            .await
+            .unwrap();
+        assert!(saved.has_client_secret);
+        // Same client, same endpoints: the stored secret stays.
+        let kept = fitauth
+            .save_registration(server("https://a.example", None))
+            .await
+            .unwrap();
+        assert!(kept.has_client_secret);
+        // Moved elsewhere: the secret must be given again.
+        let err = fitauth
+            .save_registration(server("https://b.example", None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "validation");
+        assert!(err.to_string().contains("again"), "{err}");
+        let moved = fitauth
+            .save_registration(server("https://b.example", Some("other")))
+            .await
+            .unwrap();
+        assert!(moved.has_client_secret);
+        let config = fitauth.store().client_config(&moved).unwrap();
+        assert_eq!(config.client_secret.unwrap().secret(), "other");
     }
 }

@@ -7,7 +7,8 @@ use crate::secret::ClientSecret;
 
 impl Store {
     /// Adds or replaces an app registration; the secret (if given) goes to the keyring first.
-    /// Without a new secret, a stored one is kept.
+    /// Without a new secret, a stored one is kept only while the client and its endpoints stay
+    /// the same; otherwise it is deleted.
     pub fn save_app(
         &self,
         mut app: AppRegistration,
@@ -22,7 +23,10 @@ impl Store {
                 )?;
                 app.has_client_secret = true;
             } else if let Ok(existing) = meta.app(&app.name) {
-                app.has_client_secret = existing.has_client_secret;
+                app.has_client_secret = app.keeps_secret_of(existing);
+                if existing.has_client_secret && !app.has_client_secret {
+                    store.delete_secret(meta, SecretKey::ClientSecret { app: &app.name })?;
+                }
             }
             meta.apps.retain(|a| a.name != app.name);
             meta.apps.push(app.clone());

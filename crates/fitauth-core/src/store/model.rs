@@ -71,6 +71,16 @@ impl AppRegistration {
         }
     }
 
+    /// Whether a client secret stored for `old` may stay with `self`: only while it is the same
+    /// client at the same endpoints (a secret must never follow a registration to another host).
+    pub fn keeps_secret_of(&self, old: &AppRegistration) -> bool {
+        old.has_client_secret
+            && old.provider == self.provider
+            && old.client_id == self.client_id
+            && old.base_url == self.base_url
+            && old.endpoints == self.endpoints
+    }
+
     /// Whether sign-ins go to the provider's real hosts (not moved by the registration or by
     /// `FITAUTH_*_BASE_URL`).
     pub fn on_real_hosts(&self) -> bool {
