@@ -26,6 +26,13 @@ pub const MIN_VALIDITY_SECS: i64 = 300;
 
 use crate::service::blocking;
 
+/// An account's refresh locks, held (see [`SessionManager::hold`]).
+#[derive(Debug)]
+pub(crate) struct AccountHold {
+    _in_process: tokio::sync::OwnedMutexGuard<()>,
+    _across_processes: std::fs::File,
+}
+
 /// The result of refreshing one account on the background timer.
 #[derive(Debug)]
 pub struct RefreshOutcome {
@@ -136,6 +143,18 @@ impl SessionManager {
             .filter_map(|a| a.expires_at)
             .min()
             .map(|e| e - MIN_VALIDITY_SECS)
+    }
+
+    /// Holds the account's refresh locks (in this process and across processes) until the guard
+    /// is dropped: what must not interleave with a refresh (a revoke) runs under it.
+    pub(crate) async fn hold(&self, id: &str) -> Result<AccountHold, Error> {
+        let in_process = self.flight(id).lock_owned().await;
+        let lock_name = format!("refresh-{id}");
+        let across_processes = blocking(&self.store, move |s| s.lock(&lock_name)).await?;
+        Ok(AccountHold {
+            _in_process: in_process,
+            _across_processes: across_processes,
+        })
     }
 
     fn flight(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {

@@ -192,3 +192,31 @@ async fn a_link_cannot_finish_a_loopback_sign_in() {
         "the sign-in is left as it was"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoke_racing_refreshes_always_ends_revoked() {
+    let env = Env::start().await;
+    let home = temp_home();
+    let (desktop, cli) = (open(&env, &home), open(&env, &home));
+    let (_, location) = consented(&env, &cli, "SBX123").await;
+    let name = cli.finish_redirect(&location).await.unwrap().account.name;
+    let refreshes = async {
+        for _ in 0..5 {
+            let _ = desktop.refresh(Some(&name)).await;
+        }
+    };
+    let (_, revoked) = tokio::join!(refreshes, cli.revoke(Some(&name)));
+    let (account, _) = revoked.unwrap();
+    assert_eq!(account.state, fitauth_core::AccountState::Revoked);
+    let after = desktop.account(Some(&name)).await.unwrap();
+    assert_eq!(
+        after.state,
+        fitauth_core::AccountState::Revoked,
+        "no refresh revived it"
+    );
+    assert!(!after.has_refresh_token);
+    assert_eq!(
+        desktop.fresh_token(Some(&name)).await.unwrap_err().kind(),
+        "revoked"
+    );
+}

@@ -196,9 +196,13 @@ impl Fitauth {
 
     /// Revokes at the provider (the refresh token, which outlives the other; either ends the
     /// grant), then deletes the local tokens; the account stays, as "revoked". When the provider
-    /// fails, the local tokens are kept.
+    /// fails, the local tokens are kept. Runs under the account's refresh locks, so a refresh
+    /// cannot slip between reading the tokens and forgetting them.
     pub async fn revoke(&self, name: Option<&str>) -> Result<(Account, Revoked), Error> {
-        let account = self.account(name).await?;
+        let found = self.account(name).await?;
+        // No refresh may run between reading the tokens and forgetting them.
+        let _hold = self.sessions().hold(&found.id).await?;
+        let account = self.account_by_id(&found.id).await?;
         let outcome = if account.state == AccountState::Revoked {
             Revoked::AlreadyInvalid
         } else {
