@@ -168,16 +168,85 @@ pub fn redact_form(form: &[(&str, String)]) -> String {
     ser.finish()
 }
 
-/// A response body with secret JSON fields redacted and any known secret scrubbed.
+/// A response body with secret JSON fields redacted and any known secret scrubbed. A body that
+/// is not JSON (an HTML page, a truncated answer) has its `field=value` and `"field":"value"`
+/// credentials redacted as text.
 pub fn redact_body(body: &str, redactor: &Redactor) -> String {
     let scrubbed = match serde_json::from_str::<serde_json::Value>(body) {
         Ok(mut value) => {
             redact_json(&mut value);
             serde_json::to_string(&value).unwrap_or_default()
         }
-        Err(_) => body.to_owned(),
+        Err(_) => redact_text(body),
     };
     redactor.redact(&scrubbed)
+}
+
+/// Redacts the values of credential fields in free text: `access_token=…` (a query or form
+/// echoed in a page) and `"refresh_token": "…"` (JSON, even cut off).
+pub fn redact_text(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let bytes = text.as_bytes();
+    // (start, end) of each value to hide.
+    let mut spans: Vec<(usize, usize)> = vec![];
+    for field in SECRET_FIELDS {
+        let mut from = 0;
+        while let Some(found) = lower[from..].find(field) {
+            let at = from + found;
+            from = at + field.len();
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                continue;
+            }
+            let mut i = at + field.len();
+            let quoted_key = before == Some(b'"') && bytes.get(i) == Some(&b'"');
+            if quoted_key {
+                i += 1;
+                while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                if bytes.get(i) != Some(&b':') {
+                    continue;
+                }
+                i += 1;
+                while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                if bytes.get(i) != Some(&b'"') {
+                    continue; // a number or an object, not a credential
+                }
+                let start = i + 1;
+                let end = text[start..].find('"').map_or(text.len(), |n| start + n);
+                spans.push((start, end));
+            } else if bytes.get(i) == Some(&b'=') {
+                let start = i + 1;
+                let end = text[start..]
+                    .find(|c: char| {
+                        c == '&'
+                            || c == '"'
+                            || c == '\''
+                            || c == '<'
+                            || c == '#'
+                            || c.is_whitespace()
+                    })
+                    .map_or(text.len(), |n| start + n);
+                spans.push((start, end));
+            }
+        }
+    }
+    spans.sort();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in spans {
+        if start < last || start >= end {
+            continue;
+        }
+        out.push_str(&text[last..start]);
+        out.push_str(REDACTED);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 fn redact_json(value: &mut serde_json::Value) {
@@ -234,6 +303,30 @@ mod tests {
         assert_eq!(
             redact_authorization("Basic Zm9vOmJhcg=="),
             "Basic [redacted]"
+        );
+    }
+
+    #[test]
+    fn credentials_in_text_that_is_not_json_are_redacted() {
+        let page = "<html><a href=\"/cb?code=c0de-123&state=s1\">x</a> access_token=tok.en.1 error code: 500</html>";
+        let out = redact_text(page);
+        assert!(
+            !out.contains("c0de-123") && !out.contains("tok.en.1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("state=s1") && out.contains("error code: 500"),
+            "{out}"
+        );
+        let cut = r#"{"token_type":"Bearer","refresh_token": "r-very-secret-and-cut"#;
+        let out = redact_text(cut);
+        assert!(!out.contains("r-very-secret"), "{out}");
+        assert!(out.contains("\"token_type\":\"Bearer\""), "{out}");
+        let numbers = r#"{"error":{"code":403,"message":"no"}, "x_token": "keep"}"#;
+        assert_eq!(redact_text(numbers), numbers);
+        assert_eq!(
+            redact_body("oops access_token=zzz-111", &Redactor::new()),
+            "oops access_token=[redacted]"
         );
     }
 
