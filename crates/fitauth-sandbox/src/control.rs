@@ -1,8 +1,9 @@
 //! The `/_sandbox/…` control API: faults, settings, the clock and the request log. Control calls
 //! are neither recorded, rate limited nor faulted.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -10,6 +11,31 @@ use serde_json::json;
 
 use crate::faults::FaultSpec;
 use crate::state::{Settings, SettingsPatch, Shared};
+
+/// The control API answers only requests addressed to this computer by name or address
+/// (`Host: 127.0.0.1:…`, `localhost:…`, `[::1]:…`): a web page that rebinds its own name to
+/// 127.0.0.1 cannot read the request log (it holds codes and verifiers) or set faults.
+pub async fn local_only(request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/_sandbox/") {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+            _ => host,
+        };
+        if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+            return (
+                StatusCode::FORBIDDEN,
+                Json(json!({ "error": "the control API answers only requests to 127.0.0.1, [::1] or localhost" })),
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
 
 pub async fn health() -> Response {
     Json(json!({ "ok": true })).into_response()

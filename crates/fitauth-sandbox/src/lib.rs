@@ -217,6 +217,7 @@ fn router(shared: Shared) -> Router {
         )
         .route("/_sandbox/settings", post(control::settings))
         .route("/_sandbox/clock", post(control::clock))
+        .layer(axum::middleware::from_fn(control::local_only))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             observe::observe,

@@ -94,4 +94,12 @@ fn push(shared: &Shared, mut record: RecordedRequest) {
     inner.next_seq += 1;
     tracing::debug!(method = %record.method, path = %record.path, status = record.status, "request");
     inner.requests.push(record);
+    // Bounded: a long-running sandbox keeps the latest requests only.
+    if inner.requests.len() > MAX_RECORDED {
+        let excess = inner.requests.len() - MAX_RECORDED;
+        inner.requests.drain(..excess);
+    }
 }
+
+/// How many requests the log keeps.
+pub const MAX_RECORDED: usize = 2000;

@@ -278,13 +278,19 @@ fn redeem(
             Some(_) => {}
         }
     }
-    if let Some((challenge, method)) = &grant.challenge {
-        let verifier = form
-            .get("code_verifier")
-            .ok_or(CodeProblem::VerifierMissing)?;
-        if !pkce::verify(method, challenge, verifier) {
-            return Err(CodeProblem::VerifierInvalid);
+    match &grant.challenge {
+        Some((challenge, method)) => {
+            let verifier = form
+                .get("code_verifier")
+                .ok_or(CodeProblem::VerifierMissing)?;
+            if !pkce::verify(method, challenge, verifier) {
+                return Err(CodeProblem::VerifierInvalid);
+            }
         }
+        // A verifier for a code issued without a challenge is refused (RFC 9700 §2.1.1,
+        // PKCE downgrade): it would hide a client that lost its challenge.
+        None if form.contains_key("code_verifier") => return Err(CodeProblem::VerifierInvalid),
+        None => {}
     }
     if let Some(g) = inner.codes.get_mut(code) {
         g.used = true;

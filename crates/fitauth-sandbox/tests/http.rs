@@ -539,3 +539,56 @@ async fn google_grant_without_openid_has_no_id_token() {
         assert!(token.get("id_token").is_none(), "{token}");
     }
 }
+
+#[tokio::test]
+async fn a_verifier_for_a_code_issued_without_a_challenge_is_refused() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    // A server app may skip PKCE: no challenge in the authorize request.
+    let resp = http
+        .get(format!(
+            "{base}/oauth2/authorize?client_id=sandbox-server&response_type=code&scope=profile\
+             &redirect_uri=fitauth%3A%2F%2Fcallback&state=st8"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let code = query_param(&location(&resp), "code").unwrap();
+    let with_verifier = |code: String| {
+        http.post(format!("{base}/oauth2/token"))
+            .basic_auth("sandbox-server", Some("sandbox-secret"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", "fitauth://callback"),
+                ("code_verifier", VERIFIER),
+            ])
+            .send()
+    };
+    let resp = with_verifier(code).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["errorType"], "invalid_grant", "{body}");
+}
+
+#[tokio::test]
+async fn the_control_api_answers_only_requests_addressed_to_this_computer() {
+    let (sandbox, http) = start(false).await;
+    let url = format!("{}/_sandbox/requests", sandbox.base_url());
+    let port = sandbox.local_addr().port();
+    for (host, allowed) in [
+        (format!("127.0.0.1:{port}"), true),
+        (format!("localhost:{port}"), true),
+        (format!("rebound.example:{port}"), false),
+        ("evil.example".to_owned(), false),
+    ] {
+        let status = http
+            .get(&url)
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.is_success(), allowed, "{host}: {status}");
+    }
+}
