@@ -145,8 +145,9 @@ fn account_in_list(label: &str) -> String {
 }
 
 /// From Connect's success screen: "Connect another account", everything shared, consented as
-/// `user` (the scripted browser reads who from `user.txt`).
-async fn connect_again(client: &Client, work: &Path, user: &str) {
+/// `user` (the scripted browser reads who from `user.txt`); then "Connected as `label`" and the
+/// line that says where it was saved.
+async fn connect_again(client: &Client, work: &Path, user: &str, label: &str, saved: &str) {
     std::fs::write(work.join("user.txt"), user).unwrap();
     click(client, &nav("Connect")).await;
     click(client, &text_button("Connect another account")).await;
@@ -156,6 +157,12 @@ async fn connect_again(client: &Client, work: &Path, user: &str) {
         "//button[contains(@class,'primary') and normalize-space()='Connect']",
     )
     .await;
+    wait_for(
+        client,
+        &format!("//h1[normalize-space()='Connected as {label}']"),
+    )
+    .await;
+    wait_for(client, &format!("//*[normalize-space()='{saved}']")).await;
 }
 
 /// Inspect's Refresh: the masked access token changes and the view says the new pair is saved.
@@ -302,15 +309,12 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     click(&client, &text_button("Dismiss")).await;
 
     // "Connect another account": Riley, through the same sandbox registration.
-    connect_again(&client, &work, "SBX456").await;
-    wait_for(
+    connect_again(
         &client,
-        "//h1[normalize-space()='Connected as Riley Visitor']",
-    )
-    .await;
-    wait_for(
-        &client,
-        "//*[normalize-space()='Saved as “riley-visitor”.']",
+        &work,
+        "SBX456",
+        "Riley Visitor",
+        "Saved as “riley-visitor”.",
     )
     .await;
 
@@ -332,15 +336,12 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     screenshot(&client, "inspect-two-accounts.png").await;
 
     // Sam reconnects: the same account, updated in place; still two accounts.
-    connect_again(&client, &work, "SBX123").await;
-    wait_for(
+    connect_again(
         &client,
-        "//h1[normalize-space()='Connected as Sam Sandbox']",
-    )
-    .await;
-    wait_for(
-        &client,
-        "//*[normalize-space()='Updated the existing account “sam-sandbox”.']",
+        &work,
+        "SBX123",
+        "Sam Sandbox",
+        "Updated the existing account “sam-sandbox”.",
     )
     .await;
     click(&client, &nav("Inspect")).await;

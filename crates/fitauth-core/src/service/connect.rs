@@ -341,7 +341,10 @@ impl Fitauth {
         let Some(record) = taken else {
             let st = state.clone();
             let (seen, expired) = self
-                .blocking(move |s| Ok((s.outcome(&st)?.is_some(), s.pending_expired(&st)?)))
+                .blocking(move |s| {
+                    let seen = matches!(s.sign_in_status(&st)?, SignInStatus::Ended(_));
+                    Ok((seen, s.pending_expired(&st)?))
+                })
                 .await
                 .unwrap_or((false, false));
             if seen {

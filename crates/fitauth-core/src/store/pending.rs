@@ -42,9 +42,7 @@ impl Store {
     pub fn take_pending(&self, state: &str) -> Result<Option<PendingRecord>, Error> {
         self.update(|meta, store| {
             let now = now_unix();
-            let Some(index) = meta.pending.iter().position(|p| {
-                p.authorization.state.matches(state) && !p.authorization.is_expired_at(now)
-            }) else {
+            let Some(index) = meta.pending.iter().position(|p| live(p, state, now)) else {
                 return Ok(None);
             };
             let mut record = meta.pending.remove(index);
@@ -75,17 +73,13 @@ impl Store {
     pub fn sign_in_status(&self, state: &str) -> Result<SignInStatus, Error> {
         let meta = self.load()?;
         let now = now_unix();
-        if meta
-            .pending
-            .iter()
-            .any(|p| p.authorization.state.matches(state) && !p.authorization.is_expired_at(now))
-        {
+        if meta.pending.iter().any(|p| live(p, state, now)) {
             return Ok(SignInStatus::Waiting);
         }
         Ok(meta
             .outcomes
             .into_iter()
-            .find(|o| o.state == state && now - o.at < PENDING_LIFETIME_SECS)
+            .find(|o| o.state == state && recent(o, now))
             .map(|o| SignInStatus::Ended(o.status))
             .unwrap_or(SignInStatus::Unknown))
     }
@@ -120,16 +114,6 @@ impl Store {
         })
     }
 
-    /// How the sign-in `state` ended, if it ended in the last ten minutes.
-    pub fn outcome(&self, state: &str) -> Result<Option<SignInOutcome>, Error> {
-        let now = now_unix();
-        Ok(self
-            .load()?
-            .outcomes
-            .into_iter()
-            .find(|o| o.state == state && now - o.at < PENDING_LIFETIME_SECS))
-    }
-
     /// Drops expired sign-ins (and their verifiers) and old outcomes.
     fn prune_pending(&self, meta: &mut Metadata) -> Result<(), Error> {
         let now = now_unix();
@@ -143,9 +127,19 @@ impl Store {
             self.delete_secret(meta, SecretKey::PkceVerifier { state })?;
         }
         meta.pending.retain(|p| !p.authorization.is_expired_at(now));
-        meta.outcomes.retain(|o| now - o.at < PENDING_LIFETIME_SECS);
+        meta.outcomes.retain(|o| recent(o, now));
         Ok(())
     }
+}
+
+/// The unexpired pending sign-in with this `state` (compared in constant time).
+fn live(p: &PendingRecord, state: &str, now: i64) -> bool {
+    p.authorization.state.matches(state) && !p.authorization.is_expired_at(now)
+}
+
+/// An outcome still worth telling (ten minutes, a pending sign-in's lifetime).
+fn recent(o: &SignInOutcome, now: i64) -> bool {
+    now - o.at < PENDING_LIFETIME_SECS
 }
 
 fn set_outcome(meta: &mut Metadata, state: &str, status: OutcomeStatus) {

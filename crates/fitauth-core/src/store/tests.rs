@@ -487,8 +487,8 @@ fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
     assert!(reopened.list_pending().unwrap().is_empty());
 
     assert_eq!(
-        reopened.outcome(&state).unwrap().unwrap().status,
-        OutcomeStatus::InProgress
+        reopened.sign_in_status(&state).unwrap(),
+        SignInStatus::Ended(OutcomeStatus::InProgress)
     );
     other
         .record_outcome(
@@ -501,14 +501,17 @@ fn a_pending_sign_in_survives_a_restart_and_is_taken_exactly_once() {
         )
         .unwrap();
     assert_eq!(
-        reopened.outcome(&state).unwrap().unwrap().status,
-        OutcomeStatus::Connected {
+        reopened.sign_in_status(&state).unwrap(),
+        SignInStatus::Ended(OutcomeStatus::Connected {
             account: "me".into(),
             account_id: "id-1".into(),
             updated: false
-        }
+        })
     );
-    assert!(reopened.outcome("other-state").unwrap().is_none());
+    assert_eq!(
+        reopened.sign_in_status("other-state").unwrap(),
+        SignInStatus::Unknown
+    );
 }
 
 #[test]
