@@ -46,6 +46,10 @@ fn desktop_hint(e: &Error) -> Option<&'static str> {
             "Reconnect the account from Connect."
         }
         Error::NoAccounts => "Connect one from Connect.",
+        Error::TokensNotSaved { .. } => {
+            "Fitauth keeps the new tokens while it runs: unlock your keyring, then press Refresh \
+             under Inspect to save them. Keep Fitauth open until then."
+        }
         Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } => {
             "Choose an account under Inspect."
         }

@@ -145,6 +145,26 @@ pub fn run() {
             deeplink::listen(app);
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running the Fitauth desktop app");
+        .build(tauri::generate_context!())
+        .expect("error while building the Fitauth desktop app")
+        .run(hold_exit_while_saving);
+}
+
+/// Quitting waits while a refresh holds new tokens not yet in the keyring
+/// (`fitauth_core::shield`): the app stays until they are saved (at most ten seconds), then goes.
+fn hold_exit_while_saving<R: Runtime>(app: &AppHandle<R>, event: tauri::RunEvent) {
+    static WAITED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let tauri::RunEvent::ExitRequested { api, code, .. } = event {
+        if fitauth_core::shield::is_held()
+            && !WAITED.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            tracing::info!("saving new tokens before quitting");
+            api.prevent_exit();
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                fitauth_core::shield::released(std::time::Duration::from_secs(10)).await;
+                app.exit(code.unwrap_or(0));
+            });
+        }
+    }
 }

@@ -17,9 +17,13 @@ pub fn init(dir: &Path) -> Option<PathBuf> {
     let path = dir.join(FILE_NAME);
     // Private, like Fitauth's data directory: names and steps, never a secret, but nobody else's.
     let file = private_dir(dir).and_then(|_| open_private_append(&path));
-    let filter = EnvFilter::try_from_env("FITAUTH_LOG").unwrap_or_else(|_| {
-        EnvFilter::new("warn,fitauth_desktop=info,fitauth_core=info,fitauth_sandbox=warn")
-    });
+    // FITAUTH_LOG=debug is for Fitauth's own crates; the libraries stay at warn unless named.
+    let filter = std::env::var("FITAUTH_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(fitauth_core::logging::directives(&v)).ok())
+        .unwrap_or_else(|| {
+            EnvFilter::new("warn,fitauth_desktop=info,fitauth_core=info,fitauth_sandbox=warn")
+        });
     match file {
         Ok(file) => {
             let writer = Mutex::new(file).and(std::io::stderr);

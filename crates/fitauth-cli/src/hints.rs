@@ -26,6 +26,11 @@ pub fn hint(e: &Error) -> String {
             "Run `fitauth status` to list the accounts, then pass --account NAME."
         }
         Error::NoAccounts => "Connect one first with `fitauth login`.",
+        Error::TokensNotSaved { .. } => {
+            "Unlock your keyring, then run `fitauth refresh --account NAME` within two minutes \
+             (Fitbit answers a repeated refresh with the same new tokens for a short while); if \
+             that fails, reconnect with `fitauth login`."
+        }
         Error::ReconnectNeeded { .. } | Error::Revoked { .. } | Error::SecretMissing { .. } => {
             "Reconnect it with `fitauth login` (the same --provider, and --account with its name)."
         }

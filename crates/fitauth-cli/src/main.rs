@@ -96,7 +96,9 @@ fn init_logging() {
     // (redacted).
     if let Ok(filter) = std::env::var("FITAUTH_LOG") {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                fitauth_core::logging::directives(&filter),
+            ))
             .with_writer(std::io::stderr)
             .try_init();
     }
@@ -124,10 +126,46 @@ async fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// Ctrl-C and SIGTERM stop `fitauth` at once, except while a refresh holds new tokens not yet
+/// saved (see `fitauth_core::shield`): then it says so, finishes the save, and stops.
+/// `login` and `sandbox` handle Ctrl-C themselves.
+fn stop_on_signals() {
+    tokio::spawn(async {
+        let code = interrupted().await;
+        if fitauth_core::shield::is_held() {
+            eprintln!("fitauth: saving the new tokens first; stopping in a moment.");
+            fitauth_core::shield::released(Duration::from_secs(10)).await;
+        }
+        std::process::exit(code);
+    });
+}
+
+/// Waits for Ctrl-C or SIGTERM; the exit code a shell expects for it (128 + signal).
+async fn interrupted() -> i32 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => 130,
+                _ = term.recv() => 143,
+            },
+            Err(_) => tokio::signal::ctrl_c().await.map_or(1, |()| 130),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_or(1, |()| 130)
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Login(_) | Command::Sandbox(_)) {
+        stop_on_signals();
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -30,6 +30,7 @@ pub mod identity;
 pub mod introspect;
 pub mod jwt;
 pub mod keyring;
+pub mod logging;
 pub mod loopback;
 pub mod pkce;
 pub mod provider;
@@ -41,6 +42,7 @@ pub mod scopes;
 pub mod secret;
 pub mod service;
 pub mod session;
+pub mod shield;
 pub mod store;
 pub mod token;
 

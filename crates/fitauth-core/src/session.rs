@@ -9,9 +9,17 @@
 //! error, 5xx, 409) is retried with the same refresh token, which Fitbit's duplicate-request grace
 //! answers with the same pair. On `invalid_grant` the store is read once more (someone may have
 //! rotated the token outside the lock) before the account is marked `reconnect_needed`.
+//!
+//! A rotated pair is the one thing a refresh can lose: the provider retires the old refresh token
+//! as it answers. So from the request until the save the refresh holds a [`crate::shield`]
+//! (Ctrl-C and quitting wait for it), a failed keyring write is retried, and if it still fails the
+//! pair is kept in memory — the next refresh of that account in this process saves it instead of
+//! sending the retired token — and the error says loudly what happened
+//! ([`Error::TokensNotSaved`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::client::OAuthClient;
 use crate::clock::now_unix;
@@ -19,10 +27,18 @@ use crate::error::Error;
 use crate::http::HttpClient;
 use crate::refresh::RetryPolicy;
 use crate::secret::AccessToken;
+use crate::shield;
 use crate::store::{Account, AccountState, Refreshed, Store};
+use crate::token::TokenSet;
 
 /// A token handed out must stay valid at least this long.
 pub const MIN_VALIDITY_SECS: i64 = 300;
+
+/// How often a refreshed pair's keyring write is tried, and the wait before the second try
+/// (doubled for each further one): about two seconds in all, enough for a keyring daemon that
+/// is restarting or a collection being unlocked.
+const SAVE_ATTEMPTS: u32 = 4;
+const SAVE_BACKOFF: Duration = Duration::from_millis(250);
 
 use crate::service::blocking;
 
@@ -47,6 +63,9 @@ pub struct SessionManager {
     http: HttpClient,
     retry: RetryPolicy,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Refreshed pairs the keyring would not take, by account id, with the generation they
+    /// were refreshed from: saved by the account's next refresh instead of a new request.
+    unsaved: Mutex<HashMap<String, (u64, TokenSet)>>,
 }
 
 impl SessionManager {
@@ -56,6 +75,7 @@ impl SessionManager {
             http,
             retry: RetryPolicy::default(),
             flights: Mutex::new(HashMap::new()),
+            unsaved: Mutex::new(HashMap::new()),
         }
     }
 
@@ -178,6 +198,12 @@ impl SessionManager {
         })
         .await?;
         let account = snapshot.name.as_str();
+        if let Some(kept) = self.take_unsaved(id, snapshot.generation) {
+            // The last refresh's pair never reached the keyring; the token we hold is retired.
+            tracing::warn!(account, "saving the new tokens kept from the last refresh");
+            let _shield = shield::hold();
+            return self.save(id, snapshot.generation, kept).await;
+        }
         check_usable(&snapshot)?;
         if !force && is_fresh(&snapshot, now_unix()) {
             let a = snapshot.clone();
@@ -193,6 +219,8 @@ impl SessionManager {
 
         let client = self.client_for(&snapshot).await?;
         tracing::info!(account, "refreshing the access token");
+        // From here until the save, the provider may have retired the token we hold.
+        let _shield = shield::hold();
         match client.refresh_with_retry(&refresh_token, self.retry).await {
             Ok(tokens) => {
                 let saved = self.save(id, snapshot.generation, tokens).await?;
@@ -241,20 +269,45 @@ impl SessionManager {
 
 impl SessionManager {
     /// Saves a refreshed pair unless the account's tokens were replaced since generation
-    /// `read_at` (a reconnect or a revoke won): then the stored ones are what counts.
+    /// `read_at` (a reconnect or a revoke won): then the stored ones are what counts. A failed
+    /// keyring write is retried; if it keeps failing the pair is kept for the next refresh and
+    /// [`Error::TokensNotSaved`] says so.
     async fn save(
         &self,
         id: &str,
         read_at: u64,
-        tokens: crate::token::TokenSet,
+        tokens: TokenSet,
     ) -> Result<(Account, AccessToken), Error> {
-        let key = id.to_owned();
         let access = tokens.access_token.clone();
-        match blocking(&self.store, move |s| {
-            s.save_refreshed(&key, read_at, &tokens)
-        })
-        .await?
-        {
+        let mut wait = SAVE_BACKOFF;
+        let mut attempt = 1;
+        let saved = loop {
+            let (key, pair) = (id.to_owned(), tokens.clone());
+            match blocking(&self.store, move |s| s.save_refreshed(&key, read_at, &pair)).await {
+                Ok(saved) => break saved,
+                Err(e) if attempt < SAVE_ATTEMPTS => {
+                    tracing::warn!(attempt, error = %e, "the new tokens could not be saved; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    let account = self.name_of(id).await;
+                    tracing::error!(
+                        account,
+                        error = %e,
+                        "NEW TOKENS NOT SAVED: the provider may have retired the stored refresh \
+                         token; they are kept in memory and saved by this account's next refresh"
+                    );
+                    self.lock_unsaved().insert(id.to_owned(), (read_at, tokens));
+                    return Err(Error::TokensNotSaved {
+                        account,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        };
+        match saved {
             Refreshed::Saved(account) => Ok((account, access)),
             Refreshed::Superseded(latest) => {
                 tracing::info!(account = %latest.name, "tokens were replaced during the refresh; keeping those");
@@ -264,6 +317,29 @@ impl SessionManager {
                 Ok((latest, token))
             }
         }
+    }
+
+    fn lock_unsaved(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, TokenSet)>> {
+        self.unsaved.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The pair kept for account `id` after a failed save, if it was refreshed from the tokens
+    /// still stored (generation `current`); a kept pair from older tokens is dropped.
+    fn take_unsaved(&self, id: &str, current: u64) -> Option<TokenSet> {
+        let (read_at, tokens) = self.lock_unsaved().remove(id)?;
+        (read_at == current).then_some(tokens)
+    }
+
+    /// True when this process holds new tokens for account `id` that the keyring refused.
+    pub fn has_unsaved(&self, id: &str) -> bool {
+        self.lock_unsaved().contains_key(id)
+    }
+
+    async fn name_of(&self, id: &str) -> String {
+        let key = id.to_owned();
+        blocking(&self.store, move |s| Ok(s.account_by_id(&key)?.name))
+            .await
+            .unwrap_or_else(|_| id.to_owned())
     }
 }
 

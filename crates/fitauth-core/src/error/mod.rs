@@ -89,7 +89,13 @@ pub enum Error {
     #[error("The provider rejected the request as malformed.")]
     InvalidRequest { detail: ProviderDetail },
 
-    #[error("Another program was refreshing the same token at the same moment.")]
+    /// A 409. Fitbit documents it for two refreshes of one token at once
+    /// (<https://dev.fitbit.com/build/reference/web-api/troubleshooting-guide/error-messages/>),
+    /// but it can answer any call, so the sentence names no operation.
+    #[error(
+        "The provider reported a conflict: another request for the same token arrived at the \
+         same moment."
+    )]
     Conflict { detail: ProviderDetail },
 
     // --- bearer calls -------------------------------------------------------------------------
@@ -140,6 +146,14 @@ pub enum Error {
 
     #[error("Fitauth could not read or write its data: {reason}.")]
     Storage { reason: String },
+
+    /// A refresh got a new pair from the provider, but the keyring would not store it even
+    /// after retries; the provider may already have retired the stored refresh token.
+    #[error(
+        "Fitauth got new tokens for \"{account}\" but could not save them ({reason}). The \
+         provider may already have retired the saved refresh token."
+    )]
+    TokensNotSaved { account: String, reason: String },
 
     #[error("There is no account named \"{name}\".")]
     UnknownAccount { name: String },
@@ -245,6 +259,7 @@ impl Error {
             Error::KeyringUnavailable { .. } => "keyring_unavailable",
             Error::KeyringLocked { .. } => "keyring_locked",
             Error::Storage { .. } => "storage",
+            Error::TokensNotSaved { .. } => "tokens_not_saved",
             Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } | Error::NoAccounts => {
                 "unknown_account"
             }
@@ -327,6 +342,11 @@ impl Error {
             }
             Error::KeyringLocked { .. } => "Unlock your keyring (log in to the desktop), then try again.",
             Error::Storage { .. } => "Check that Fitauth's data folder (FITAUTH_HOME) is writable.",
+            Error::TokensNotSaved { .. } => {
+                "Unlock or restart your keyring, then refresh the account again within two \
+                 minutes (Fitbit answers a repeated refresh with the same new tokens for a short \
+                 while); if that fails, reconnect it."
+            }
             Error::UnknownAccount { .. } | Error::AmbiguousAccount { .. } => {
                 "Choose one of the connected accounts."
             }
@@ -465,6 +485,10 @@ impl Error {
             Error::KeyringUnavailable { reason: s("x") },
             Error::KeyringLocked { reason: s("x") },
             Error::Storage { reason: s("x") },
+            Error::TokensNotSaved {
+                account: s("x"),
+                reason: s("x"),
+            },
             Error::UnknownAccount { name: s("a") },
             Error::AmbiguousAccount { names: s("a, b") },
             Error::NoAccounts,
