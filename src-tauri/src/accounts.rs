@@ -10,10 +10,11 @@ use fitauth_core::{
     RateLimit,
 };
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Runtime, State, WebviewWindow};
 
 use crate::apps::AppView;
-use crate::error::CommandResult;
+use crate::confirm::{self, Question, RevealGate};
+use crate::error::{CommandError, CommandResult};
 use crate::events::{self, AccountChanged};
 use crate::state::Desktop;
 
@@ -236,17 +237,45 @@ pub async fn rename_account<R: Runtime>(
     Ok(AccountView::from_account(&renamed))
 }
 
-/// The raw token, for the Reveal and Copy buttons only.
+/// The raw token, for the Reveal and Copy buttons only, and only once the person has said yes
+/// in a native dialog (see `confirm.rs`): a script in the page cannot answer it.
 #[tauri::command]
-pub async fn reveal_secret(
+pub async fn reveal_secret<R: Runtime>(
+    window: WebviewWindow<R>,
     desktop: State<'_, Desktop>,
     name: String,
     which: Which,
 ) -> CommandResult<String> {
-    let which = match which {
-        Which::AccessToken => CoreWhich::Access,
-        Which::RefreshToken => CoreWhich::Refresh,
+    // Checked first, so the dialog never names an account that does not exist.
+    let account = desktop.app.account(Some(&name)).await?;
+    let (core_which, what) = match which {
+        Which::AccessToken => (CoreWhich::Access, "access token"),
+        Which::RefreshToken => (CoreWhich::Refresh, "refresh token"),
     };
-    let token = desktop.app.reveal(&name, which).await?;
+    if desktop.config.reveal_gate == RevealGate::Ask {
+        let question = Question {
+            title: format!("Show the {what}?"),
+            message: format!(
+                "Show the {what} of \"{}\"? Anyone who sees or pastes it can use this account \
+                 until it expires{}.",
+                account.name,
+                if core_which == CoreWhich::Refresh {
+                    " or is revoked"
+                } else {
+                    ""
+                }
+            ),
+        };
+        if !confirm::ask(&window, question).await {
+            tracing::info!(account = %account.name, which = what, "reveal declined");
+            return Err(CommandError::new(
+                "reveal_declined",
+                format!("The {what} stays hidden: showing it was not confirmed."),
+                "Press Reveal or Copy again and choose Show in the dialog that opens.",
+            ));
+        }
+    }
+    tracing::info!(account = %account.name, which = what, "token revealed");
+    let token = desktop.app.reveal(&account.name, core_which).await?;
     Ok(token.secret().to_owned())
 }

@@ -7,6 +7,7 @@
 //! | `connect` | start a sign-in, receive the redirect (loopback, deep link, paste), cancel |
 //! | `deeplink` | `fitauth://` delivery: on_open_url + get_current, scheme registration |
 //! | `accounts` | list, inspect, refresh, introspect, revoke, reveal |
+//! | `confirm` | the native dialog Reveal waits for |
 //! | `apps` | app registrations |
 //! | `sandbox` | the built-in offline provider |
 //! | `refresh` | the background refresh timer |
@@ -16,6 +17,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod confirm;
 pub mod connect;
 mod deeplink;
 pub mod error;
@@ -28,6 +30,7 @@ pub mod state;
 
 use tauri::{AppHandle, Builder, Manager, Runtime};
 
+pub use confirm::RevealGate;
 pub use fitauth_core::Browser;
 pub use state::{Config, Desktop};
 
@@ -123,6 +126,12 @@ pub fn run() {
         }));
     }
     builder = builder.plugin(tauri_plugin_deep_link::init());
+    // The native confirmation before a token is shown (confirm.rs); no command of it is allowed
+    // to the webview.
+    #[cfg(any(target_os = "macos", windows))]
+    {
+        builder = builder.plugin(tauri_plugin_dialog::init());
+    }
     app_builder(builder)
         .setup(|app| {
             let log_file = app
@@ -139,6 +148,7 @@ pub fn run() {
                 browser: Browser::from_env(),
                 scheme_redirects: deeplink::scheme_redirects(app),
                 background_refresh: true,
+                reveal_gate: RevealGate::Ask,
             };
             init_state(app.handle(), config)?;
             *state::lock(&app.state::<Desktop>().log_file) = log_file;

@@ -21,6 +21,8 @@ pub struct Config {
     pub scheme_redirects: bool,
     /// Run the background refresh timer.
     pub background_refresh: bool,
+    /// Whether Reveal and Copy ask the person natively first (always, in the app).
+    pub reveal_gate: crate::confirm::RevealGate,
 }
 
 /// The sign-in this window started and is waiting for.

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fitauth_desktop::{app_builder, connect, init_state, Browser, Config};
+use fitauth_desktop::{app_builder, connect, init_state, Browser, Config, RevealGate};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{
@@ -90,6 +90,8 @@ fn harness_with(
         ),
         scheme_redirects,
         background_refresh,
+        // The mock runtime has no display for the native dialog; the E2E answers the real one.
+        reveal_gate: RevealGate::ApproveWithoutAsking,
     };
     let app = app_builder(mock_builder())
         .build(mock_context(noop_assets()))
