@@ -13,6 +13,7 @@
 //! | `refresh` | the background refresh timer |
 //! | `overview` | what the UI loads first |
 //! | `logfile` | the log file in the app's data directory |
+//! | `navigation` | the window never leaves the app's own page |
 //! | `state`, `error`, `events` | managed state, errors as `ErrorReport` with this app's next steps, event names |
 
 pub mod accounts;
@@ -23,6 +24,7 @@ mod deeplink;
 pub mod error;
 pub mod events;
 mod logfile;
+pub mod navigation;
 pub mod overview;
 mod refresh;
 pub mod sandbox;
@@ -37,6 +39,7 @@ pub use state::{Config, Desktop};
 /// The plugins and commands shared by the real app and the tests (which use the mock runtime).
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
+        .plugin(navigation::guard())
         // The browser is opened from Rust; the webview gets no opener permission, and links in
         // the page are not intercepted.
         .plugin(
