@@ -1,5 +1,9 @@
 //! Switchable faults, so tests can see what a client does when the provider misbehaves.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -24,6 +28,9 @@ pub enum FaultKind {
     Gone,
     /// 409: concurrent refreshes of the same token.
     Conflict,
+    /// The connection is cut before any answer: a proxy or load balancer resetting it, the
+    /// server dying mid-request. Not a byte of the response is sent (see [`Reset`]).
+    Reset,
 }
 
 /// One fault: which requests it hits and how often.
@@ -96,7 +103,38 @@ impl FaultSpec {
                 "request",
                 "Request conflict due to multiple clients attempting to refresh the same access token.",
             ),
+            FaultKind::Reset => Response::new(Body::new(Reset)),
             FaultKind::Slow => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         }
+    }
+
+    /// The status the request log records for this fault's answer: 0 when no answer was sent.
+    pub fn recorded_status(&self, response: &Response) -> u16 {
+        match self.kind {
+            FaultKind::Reset => 0,
+            _ => response.status().as_u16(),
+        }
+    }
+}
+
+/// A response body that fails before its first byte. hyper has only buffered the status line
+/// and headers when it asks the body for data, so on this error it drops the connection without
+/// sending them: the client sees the connection closed with no answer at all, as after a reset
+/// (hyper's HTTP/1 dispatcher ends the connection on a body error,
+/// <https://docs.rs/hyper/1/hyper/server/conn/http1/struct.Connection.html>).
+struct Reset;
+
+impl axum::body::HttpBody for Reset {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: connection reset",
+        ))))
     }
 }

@@ -67,7 +67,7 @@ pub async fn observe(State(shared): State<Shared>, request: Request, next: Next)
     match fault {
         Some(spec) if spec.kind != FaultKind::Slow => {
             let response = spec.response();
-            record.status = response.status().as_u16();
+            record.status = spec.recorded_status(&response);
             push(&shared, record);
             response
         }

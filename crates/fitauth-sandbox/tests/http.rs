@@ -592,3 +592,79 @@ async fn the_control_api_answers_only_requests_addressed_to_this_computer() {
         assert_eq!(status.is_success(), allowed, "{host}: {status}");
     }
 }
+
+#[tokio::test]
+async fn a_reset_fault_cuts_the_connection_before_any_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let control = sandbox.control();
+    let reset = |times| FaultSpec {
+        kind: FaultKind::Reset,
+        path: Some("/1/user/-/profile.json".into()),
+        times: Some(times),
+        delay_ms: None,
+        status: None,
+    };
+    let guard = std::time::Duration::from_secs(10);
+
+    // On the wire: the request is read, then the connection ends without a byte of answer.
+    control.set_fault(reset(1));
+    let mut raw = tokio::net::TcpStream::connect(sandbox.local_addr())
+        .await
+        .unwrap();
+    raw.write_all(b"GET /1/user/-/profile.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(guard, raw.read_to_end(&mut answer))
+        .await
+        .expect("the sandbox closes the connection");
+    match read {
+        Ok(_) => assert!(
+            answer.is_empty(),
+            "no answer at all, got {:?}",
+            String::from_utf8_lossy(&answer)
+        ),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+
+    // An HTTP client gets an error, not a response, and the next request is answered again.
+    control.set_fault(reset(1));
+    let cut = tokio::time::timeout(
+        guard,
+        http.get(format!("{base}/1/user/-/profile.json")).send(),
+    )
+    .await
+    .expect("the client is not left waiting")
+    .unwrap_err();
+    assert!(!cut.is_timeout() && cut.status().is_none(), "{cut:?}");
+    let after = http
+        .get(format!("{base}/1/user/-/profile.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        401,
+        "the fault was used up (no bearer token)"
+    );
+
+    // The log says no answer was sent (status 0).
+    let statuses: Vec<u16> = control.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [0, 0, 401]);
+    // Set over the control API by name, like every other kind.
+    let added = http
+        .post(format!("{base}/_sandbox/faults"))
+        .json(&serde_json::json!({ "kind": "reset", "times": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(added.status().is_success());
+    assert!(http
+        .get(format!("{base}/1/user/-/profile.json"))
+        .send()
+        .await
+        .is_err());
+}
