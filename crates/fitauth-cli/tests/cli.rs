@@ -761,7 +761,7 @@ async fn every_fault_leaves_tokens_intact_with_the_promised_message() {
         ("slow", "did not answer in time"),
         ("rate_limited", "Rate-limited until "),
         ("gone", "The legacy Fitbit API is retired"),
-        ("conflict", "Another program was refreshing the same token"),
+        ("conflict", "The provider reported a conflict"),
     ];
     for (kind, message) in cases {
         h.fault(json!({ "kind": kind, "path": "/oauth2/token", "delay_ms": 4000 }))

@@ -40,8 +40,13 @@ impl std::fmt::Debug for OsKeyring {
 impl OsKeyring {
     /// Connects to the platform's credential store.
     pub fn open() -> Result<Self, Error> {
-        let store = platform_store().map_err(|e| Error::KeyringUnavailable {
-            reason: describe(&e),
+        let store = platform_store().map_err(|e| {
+            // The platform's own words (on Linux a D-Bus error naming the bus address) are for
+            // the log; people get what they mean.
+            tracing::warn!(error = %describe(&e), "the system keyring could not be opened");
+            Error::KeyringUnavailable {
+                reason: unreachable(&e),
+            }
         })?;
         Ok(OsKeyring {
             store,
@@ -84,6 +89,24 @@ fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
     Err(keyring_core::Error::NotSupportedByStore(
         "this platform has no supported credential store".into(),
     ))
+}
+
+/// Why no credential store could be opened, for people. On Linux and the BSDs that is always
+/// that no Secret Service answered on the session's D-Bus: none is installed or running, or
+/// there is no session bus at all (a bare console, a service account).
+fn unreachable(e: &keyring_core::Error) -> String {
+    if cfg!(all(
+        unix,
+        not(any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "android"
+        ))
+    )) {
+        "no Secret Service is running in this session".into()
+    } else {
+        describe(e)
+    }
 }
 
 fn describe(e: &keyring_core::Error) -> String {

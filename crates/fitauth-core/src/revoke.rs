@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::client::OAuthClient;
-use crate::error::{Error, Operation};
+use crate::error::{self, Error, Operation};
 use crate::http::Request;
 use crate::provider::ProviderKind;
 use crate::secret::{AccessToken, RefreshToken};
@@ -50,6 +50,20 @@ impl OAuthClient {
         };
         let reply = self.send(request).await?;
         if reply.is_success() {
+            // Both providers confirm with an empty body or `{}`. A 2xx carrying an HTML page or
+            // broken JSON is a captive portal or a maintenance page, not the revocation endpoint:
+            // taking it for a revocation would forget the local tokens while the grant lives on.
+            // Revoking again is harmless (RFC 7009 §2.2: an invalid token also gets a 200,
+            // <https://www.rfc-editor.org/rfc/rfc7009#section-2.2>).
+            if !reply.body.trim().is_empty() {
+                if let Some(e) = error::unexpected(
+                    reply.status,
+                    reply.content_type.as_deref(),
+                    &reply.redacted_body,
+                ) {
+                    return Err(e);
+                }
+            }
             tracing::info!(provider = %self.kind(), "token revoked");
             return Ok(Revoked::Revoked);
         }

@@ -29,7 +29,8 @@ use crate::provider::ProviderKind;
 use crate::redirect::{Authorized, RedirectParams};
 use crate::store::model::random_hex;
 use crate::store::{
-    account_name, Account, AppRegistration, Connection, OutcomeStatus, PendingRecord, RedirectMode,
+    account_name, Account, AppRegistration, Connection, Metadata, OutcomeStatus, PendingRecord,
+    RedirectMode,
 };
 use crate::token::TokenSet;
 
@@ -307,37 +308,42 @@ impl Fitauth {
             tracing::warn!("state checked: the redirect carries no state");
             return Err(Refused::NotOurs(Error::StateMismatch));
         };
-        // A full address must be the one the sign-in sent the browser to: a `fitauth://` link
-        // cannot finish a loopback sign-in, nor the other way round. Checked before the sign-in
-        // is taken, so a wrong one changes nothing.
-        if let Ok(arrived) = Url::parse(text.trim()) {
-            let st = state.clone();
-            let expected = self
-                .blocking(move |s| {
-                    Ok(s.list_pending()?
-                        .into_iter()
-                        .find(|p| p.authorization.state.matches(&st))
-                        .map(|p| p.authorization.redirect_uri))
-                })
-                .await
-                .map_err(Refused::Failed)?;
-            if let Some(expected) = expected {
-                if !same_endpoint(&arrived, &expected) {
-                    tracing::warn!(
-                        "the redirect arrived at another address than the sign-in's; refused"
-                    );
-                    return Err(Refused::NotOurs(Error::MalformedRedirect(format!(
-                        "it was sent to {}, but this sign-in waits at {expected}",
-                        endpoint(&arrived)
-                    ))));
-                }
-            }
-        }
+        // The pending sign-in it names, looked up without writing: a redirect that names none
+        // is refused below and changes nothing, not even the metadata file (a burst of stray
+        // links must not rewrite it, nor create it on a fresh install).
         let st = state.clone();
-        let taken = self
-            .blocking(move |s| s.take_pending(&st))
+        let expected = self
+            .blocking(move |s| {
+                Ok(s.list_pending()?
+                    .into_iter()
+                    .find(|p| p.authorization.state.matches(&st))
+                    .map(|p| p.authorization.redirect_uri))
+            })
             .await
             .map_err(Refused::Failed)?;
+        let taken = match expected {
+            None => None,
+            Some(expected) => {
+                // A full address must be the one the sign-in sent the browser to: a
+                // `fitauth://` link cannot finish a loopback sign-in, nor the other way round.
+                // Checked before the sign-in is taken, so a wrong one changes nothing.
+                if let Ok(arrived) = Url::parse(text.trim()) {
+                    if !same_endpoint(&arrived, &expected) {
+                        tracing::warn!(
+                            "the redirect arrived at another address than the sign-in's; refused"
+                        );
+                        return Err(Refused::NotOurs(Error::MalformedRedirect(format!(
+                            "it was sent to {}, but this sign-in waits at {expected}",
+                            endpoint(&arrived)
+                        ))));
+                    }
+                }
+                let st = state.clone();
+                self.blocking(move |s| s.take_pending(&st))
+                    .await
+                    .map_err(Refused::Failed)?
+            }
+        };
         let Some(record) = taken else {
             let st = state.clone();
             let (seen, expired) = self
@@ -453,6 +459,11 @@ impl Fitauth {
         let name = record.account.clone();
         let saved = self
             .blocking(move |s| {
+                let who = if who.identified {
+                    who
+                } else {
+                    who.or_known(&s.load()?, &app.name)
+                };
                 s.save_connection(Connection {
                     app: &app,
                     tokens: &tokens,
@@ -486,6 +497,30 @@ struct Who {
     subject: Option<String>,
     display_name: Option<String>,
     email: Option<String>,
+    /// The identity call answered (else `user_id` is the token's or the ID token's).
+    identified: bool,
+}
+
+impl Who {
+    /// After a failed identity call (an outage, a timeout): what only that call tells — the
+    /// provider's user id, the profile's name — is taken from the same person's account through
+    /// `app`, if there is one, rather than erased or replaced by a fallback. The email, and a
+    /// name that was the email, come from the ID token of this sign-in alone.
+    fn or_known(mut self, meta: &Metadata, app: &str) -> Who {
+        let known = meta.accounts.iter().find(|a| {
+            a.app == app
+                && a.same_person(self.subject.as_deref(), self.user_id.as_deref()) == Some(true)
+        });
+        if let Some(known) = known {
+            if known.user_id.is_some() {
+                self.user_id = known.user_id.clone();
+            }
+            if known.display_name.is_some() && known.display_name != known.email {
+                self.display_name = known.display_name.clone();
+            }
+        }
+        self
+    }
 }
 
 /// Fitbit: the profile (needs the `profile` scope), else the token answer's `user_id`. Google:
@@ -502,6 +537,7 @@ async fn identify(client: &OAuthClient, tokens: &TokenSet) -> Who {
         }
     };
     Who {
+        identified: identity.is_some(),
         user_id: identity
             .as_ref()
             .map(|i| i.user_id.clone())
