@@ -50,6 +50,16 @@ pub async fn clear_requests(State(shared): State<Shared>) -> Response {
     Json(json!({ "ok": true })).into_response()
 }
 
+/// What the refresh requests presented so far ([`crate::stats::RefreshStats`]).
+pub async fn refresh_stats(State(shared): State<Shared>) -> Response {
+    Json(shared.lock().refresh_stats).into_response()
+}
+
+pub async fn clear_refresh_stats(State(shared): State<Shared>) -> Response {
+    shared.lock().refresh_stats = Default::default();
+    Json(json!({ "ok": true })).into_response()
+}
+
 pub async fn add_fault(State(shared): State<Shared>, Json(spec): Json<FaultSpec>) -> Response {
     shared.lock().faults.push(spec);
     Json(json!({ "ok": true })).into_response()
@@ -116,7 +126,7 @@ pub async fn index() -> Response {
              <code>/oauth2/revoke</code>, <code>/1/user/-/profile.json</code>.<br>Google: <code>/o/oauth2/v2/auth</code>, \
              <code>/token</code>, <code>/tokeninfo</code>, <code>/revoke</code>, <code>/v4/users/me/identity</code>.</p>\
              <table><tr><th>provider</th><th>client id</th><th>type</th><th>secret</th></tr>{rows}</table>\
-             <p>Control: <code>/_sandbox/requests</code>, <code>/_sandbox/faults</code>, <code>/_sandbox/settings</code>, <code>/_sandbox/clock</code>.</p>"
+             <p>Control: <code>/_sandbox/requests</code>, <code>/_sandbox/faults</code>, <code>/_sandbox/settings</code>, <code>/_sandbox/clock</code>, <code>/_sandbox/refresh-stats</code>.</p>"
         ),
     )
 }

@@ -30,6 +30,7 @@ mod record;
 mod resources;
 mod respond;
 mod state;
+mod stats;
 mod token;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -40,6 +41,7 @@ use axum::Router;
 pub use faults::{FaultKind, FaultSpec};
 pub use record::RecordedRequest;
 pub use state::{Settings, SettingsPatch};
+pub use stats::RefreshStats;
 
 use state::Shared;
 
@@ -178,6 +180,15 @@ impl Control {
         inner.settings.clone()
     }
 
+    /// What the refresh requests presented so far (see [`RefreshStats`]).
+    pub fn refresh_stats(&self) -> RefreshStats {
+        self.shared.lock().refresh_stats
+    }
+
+    pub fn clear_refresh_stats(&self) {
+        self.shared.lock().refresh_stats = RefreshStats::default();
+    }
+
     /// Moves the sandbox's clock (code and token expiry, grace interval, rate-limit hour).
     pub fn advance_clock(&self, seconds: i64) {
         let mut inner = self.shared.lock();
@@ -217,6 +228,10 @@ fn router(shared: Shared) -> Router {
         )
         .route("/_sandbox/settings", post(control::settings))
         .route("/_sandbox/clock", post(control::clock))
+        .route(
+            "/_sandbox/refresh-stats",
+            get(control::refresh_stats).delete(control::clear_refresh_stats),
+        )
         .layer(axum::middleware::from_fn(control::local_only))
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::clients::Dialect;
 use crate::faults::FaultSpec;
 use crate::record::RecordedRequest;
+use crate::stats::RefreshStats;
 
 /// Authorization codes and consent requests live this long (seconds).
 pub const CODE_LIFETIME: i64 = 600;
@@ -124,6 +125,8 @@ pub struct Inner {
     pub faults: Vec<FaultSpec>,
     pub requests: Vec<RecordedRequest>,
     pub next_seq: u64,
+    /// What the refresh requests presented.
+    pub refresh_stats: RefreshStats,
     /// Per-process key that signs the JWT-shaped access tokens.
     pub jwt_key: [u8; 32],
 }
@@ -206,6 +209,7 @@ impl Shared {
             faults: Vec::new(),
             requests: Vec::new(),
             next_seq: 1,
+            refresh_stats: RefreshStats::default(),
             jwt_key,
         })))
     }

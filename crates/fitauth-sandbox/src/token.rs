@@ -21,6 +21,7 @@ use crate::state::{
     random_token, AccessGrant, Inner, RefreshGrant, RefreshState, Shared, CODE_LIFETIME,
     FITBIT_ACCESS_LIFETIME, GOOGLE_ACCESS_LIFETIME,
 };
+use crate::stats::Presented;
 
 const CLIENT_CREDENTIALS_LIFETIMES: [i64; 6] =
     [3600, 28_800, 86_400, 604_800, 2_592_000, 31_536_000];
@@ -396,11 +397,15 @@ fn fitbit_refresh(inner: &mut Inner, app: &App, form: &HashMap<String, String>) 
         .filter(|g| g.dialect == Dialect::Fitbit && g.client_id == app.client_id)
         .cloned()
     else {
+        inner.refresh_stats.count(Presented::Unknown);
         return invalid();
     };
     let now = inner.now();
     match grant.state {
-        RefreshState::Revoked => invalid(),
+        RefreshState::Revoked => {
+            inner.refresh_stats.count(Presented::Revoked);
+            invalid()
+        }
         RefreshState::Rotated {
             at,
             response,
@@ -417,12 +422,15 @@ fn fitbit_refresh(inner: &mut Inner, app: &App, form: &HashMap<String, String>) 
                 .get(&new_refresh)
                 .is_some_and(|r| matches!(r.state, RefreshState::Active));
             if now - at <= inner.settings.grace_secs as i64 && access_unused && refresh_unused {
+                inner.refresh_stats.count(Presented::WithinGrace);
                 (StatusCode::OK, axum::Json(response)).into_response()
             } else {
+                inner.refresh_stats.count(Presented::Stale);
                 invalid()
             }
         }
         RefreshState::Active => {
+            inner.refresh_stats.count(Presented::Active);
             let (access, refresh, body) =
                 fitbit_pair(inner, app.client_id, &grant.user, &grant.scopes);
             if let Some(g) = inner.refresh.get_mut(token) {
@@ -594,12 +602,22 @@ pub async fn google_token(
         }
         Some("refresh_token") => {
             let token = form.get("refresh_token").cloned().unwrap_or_default();
-            let grant = inner.refresh.get(&token).filter(|g| {
-                g.dialect == Dialect::Google
-                    && g.client_id == app.client_id
-                    && matches!(g.state, RefreshState::Active)
-            });
-            let Some(grant) = grant.cloned() else {
+            let grant = inner
+                .refresh
+                .get(&token)
+                .filter(|g| g.dialect == Dialect::Google && g.client_id == app.client_id)
+                .cloned();
+            let presented = match grant.as_ref().map(|g| &g.state) {
+                None => Presented::Unknown,
+                Some(RefreshState::Active) => Presented::Active,
+                Some(RefreshState::Revoked) => Presented::Revoked,
+                // Google never rotates; a rotated token here would be one kept too long.
+                Some(RefreshState::Rotated { .. }) => Presented::Stale,
+            };
+            if !token.is_empty() {
+                inner.refresh_stats.count(presented);
+            }
+            let Some(grant) = grant.filter(|_| presented == Presented::Active) else {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",

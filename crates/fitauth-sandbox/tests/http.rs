@@ -407,6 +407,24 @@ async fn google_exchange(http: &reqwest::Client, base: &str, code: &str) -> Valu
     resp.json().await.unwrap()
 }
 
+/// A `sandbox-google` refresh request with `refresh_token`.
+async fn google_refresh(
+    http: &reqwest::Client,
+    base: &str,
+    refresh_token: &str,
+) -> reqwest::Response {
+    http.post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "sandbox-google"),
+            ("client_secret", "sandbox-google-secret"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn google_tokeninfo(http: &reqwest::Client, base: &str, access_token: &str) -> Value {
     http.get(format!("{base}/tokeninfo"))
         .query(&[("access_token", access_token)])
@@ -467,17 +485,8 @@ async fn google_openid_email_grant_returns_an_id_token_with_the_chosen_users_ema
     assert_eq!(info["email_verified"], "true");
 
     // A refresh answer carries a fresh ID token with the same identity.
-    let refreshed: Value = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", "sandbox-google"),
-            ("client_secret", "sandbox-google-secret"),
-            ("refresh_token", token["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
+    let refreshed: Value = google_refresh(&http, base, token["refresh_token"].as_str().unwrap())
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -591,6 +600,103 @@ async fn the_control_api_answers_only_requests_addressed_to_this_computer() {
             .status();
         assert_eq!(status.is_success(), allowed, "{host}: {status}");
     }
+}
+
+/// A `sandbox-client` refresh request with `refresh_token`: (status, body).
+async fn fitbit_refresh(http: &reqwest::Client, base: &str, refresh_token: &str) -> (u16, Value) {
+    let resp = http
+        .post(format!("{base}/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "sandbox-client"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+async fn refresh_stats(http: &reqwest::Client, base: &str) -> Value {
+    http.get(format!("{base}/_sandbox/refresh-stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn refresh_stats_tell_active_duplicate_stale_revoked_and_unknown_tokens_apart() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let control = sandbox.control();
+    let loc = location(&http.get(fitbit_authorize(base, "")).send().await.unwrap());
+    let first = exchange(&http, base, &query_param(&loc, "code").unwrap()).await;
+    let r1 = first["refresh_token"].as_str().unwrap();
+    assert_eq!(refresh_stats(&http, base).await["active"], 0);
+
+    // Active, then the same token again within the grace interval: the same pair.
+    let (status, second) = fitbit_refresh(&http, base, r1).await;
+    assert_eq!(status, 200);
+    let (status, duplicate) = fitbit_refresh(&http, base, r1).await;
+    assert_eq!((status, &duplicate), (200, &second));
+    // Once the new access token is used, the old refresh token is stale.
+    let profile = http
+        .get(format!("{base}/1/user/-/profile.json"))
+        .bearer_auth(second["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 200);
+    assert_eq!(fitbit_refresh(&http, base, r1).await.0, 400);
+    // Past the grace interval an unused duplicate is stale too.
+    let r2 = second["refresh_token"].as_str().unwrap();
+    let (status, third) = fitbit_refresh(&http, base, r2).await;
+    assert_eq!(status, 200);
+    control.advance_clock(121);
+    assert_eq!(fitbit_refresh(&http, base, r2).await.0, 400);
+    // Revoked, and never issued.
+    let r3 = third["refresh_token"].as_str().unwrap();
+    let revoke = http
+        .post(format!("{base}/oauth2/revoke"))
+        .form(&[("token", r3), ("client_id", "sandbox-client")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    assert_eq!(fitbit_refresh(&http, base, r3).await.0, 400);
+    assert_eq!(fitbit_refresh(&http, base, "never-issued").await.0, 400);
+
+    let expected = serde_json::json!({
+        "active": 2, "within_grace": 1, "stale": 2, "revoked": 1, "unknown": 1,
+    });
+    assert_eq!(refresh_stats(&http, base).await, expected);
+    let stats = control.refresh_stats();
+    assert_eq!((stats.answered(), stats.refused()), (3, 4));
+
+    // Google does not rotate: the same refresh token is active every time.
+    let loc = location(
+        &http
+            .get(google_authorize(base, GOOGLE_SLEEP))
+            .send()
+            .await
+            .unwrap(),
+    );
+    let code = query_param(&loc, "code").unwrap();
+    let google = google_exchange(&http, base, &code).await;
+    control.clear_refresh_stats();
+    for _ in 0..2 {
+        let resp = google_refresh(&http, base, google["refresh_token"].as_str().unwrap()).await;
+        assert_eq!(resp.status(), 200);
+    }
+    assert_eq!(control.refresh_stats().active, 2);
+    http.delete(format!("{base}/_sandbox/refresh-stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(control.refresh_stats(), Default::default());
 }
 
 #[tokio::test]
