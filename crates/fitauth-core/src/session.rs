@@ -197,13 +197,23 @@ impl SessionManager {
             Ok((a, r))
         })
         .await?;
+        let (snapshot, refresh_token) = match self.take_unsaved(id, snapshot.generation) {
+            Some(kept) => {
+                // The last refresh's pair never reached the keyring; the token stored is retired.
+                tracing::warn!(account = %snapshot.name, "saving the new tokens kept from the last refresh");
+                let _shield = shield::hold();
+                let kept_refresh = kept.refresh_token.clone();
+                let (saved, access) = self.save(id, snapshot.generation, kept).await?;
+                if is_fresh(&saved, now_unix()) {
+                    // Saving them is the refresh the caller wanted.
+                    return Ok((saved, access));
+                }
+                // Kept too long (a keyring locked for hours): refresh from the saved pair.
+                (saved, kept_refresh)
+            }
+            None => (snapshot, refresh_token),
+        };
         let account = snapshot.name.as_str();
-        if let Some(kept) = self.take_unsaved(id, snapshot.generation) {
-            // The last refresh's pair never reached the keyring; the token we hold is retired.
-            tracing::warn!(account, "saving the new tokens kept from the last refresh");
-            let _shield = shield::hold();
-            return self.save(id, snapshot.generation, kept).await;
-        }
         check_usable(&snapshot)?;
         if !force && is_fresh(&snapshot, now_unix()) {
             let a = snapshot.clone();

@@ -206,3 +206,36 @@ async fn a_program_that_lost_the_pair_gets_it_again_within_the_grace_interval() 
         .await
         .expect("and that pair is live");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pair_kept_past_its_access_token_is_saved_then_refreshed_from() {
+    let env = Env::start().await;
+    // Access tokens that are already inside the refresh window when issued.
+    env.settings(serde_json::json!({ "access_token_ttl_secs": 60 }))
+        .await;
+    let home = temp_home();
+    let (app, flaky) = open(&env, &home);
+    let name = connected(&env, &app).await;
+    flaky.fail_next(u32::MAX);
+    assert_eq!(
+        app.refresh(Some(&name)).await.unwrap_err().kind(),
+        "tokens_not_saved"
+    );
+    flaky.fail_next(0);
+    env.clear_requests().await;
+    let token = app
+        .fresh_token(Some(&name))
+        .await
+        .expect("a token that is still valid, not the kept, expiring one");
+    assert_eq!(
+        token_requests(&env).await,
+        1,
+        "one refresh, from the kept pair's refresh token (not the retired one)"
+    );
+    let (stored_refresh, _) = stored(&home, &name);
+    app.refresh(Some(&name))
+        .await
+        .expect("what was saved is live");
+    assert_ne!(stored(&home, &name).0, stored_refresh);
+    assert!(!token.secret().is_empty());
+}
