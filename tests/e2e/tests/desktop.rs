@@ -184,6 +184,198 @@ async fn refresh_gives_a_new_token(client: &Client, whose: &str) {
     assert_ne!(before, masked().await, "{whose}'s refresh gave a new token");
 }
 
+/// Answers the native dialog whose title matches `title` (a regex) by keyboard, as a person
+/// would: XTEST key presses into the focused dialog (xdotool), not anything the page could send.
+fn answer_dialog(title: &str, keys: &str) {
+    let found = Command::new("timeout")
+        .args([
+            "30",
+            "xdotool",
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            title,
+        ])
+        .output()
+        .unwrap();
+    let id = String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .next()
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no native dialog titled {title:?} opened"));
+    let pressed = Command::new("xdotool")
+        .args([
+            "windowfocus",
+            "--sync",
+            &id,
+            "key",
+            "--clearmodifiers",
+            keys,
+        ])
+        .status()
+        .unwrap();
+    assert!(pressed.success(), "xdotool pressed {keys}");
+}
+
+/// Runs `script` (an async function body that may `await`; it gets `invoke`) in the page and
+/// returns what it returns.
+async fn in_page(client: &Client, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+    let wrapped = format!(
+        "const done = arguments[arguments.length - 1];
+         const invoke = window.__TAURI_INTERNALS__.invoke;
+         (async (...args) => {{ {script} }})(...Array.from(arguments).slice(0, -1))
+           .then(done, e => done({{ thrown: String(e && e.message || e) }}));"
+    );
+    client.execute_async(&wrapped, args).await.unwrap()
+}
+
+/// Reveal and Copy hand a token to the page only after the person says so in a native dialog;
+/// a script that calls the command itself meets the same dialog; nothing lands in web storage.
+async fn reveal_only_after_the_person_confirms(client: &Client) {
+    let masked = || async {
+        wait_for(client, "//*[@data-testid='secret-access_token']")
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
+    let hidden = masked().await;
+    let reveal = "(//*[@data-testid='secret-access_token']/ancestor::dd//button[normalize-space()='Reveal'])[1]";
+    click(client, reveal).await;
+    answer_dialog("^Show the access token", "Escape");
+    wait_for(client, "//*[contains(normalize-space(),'stays hidden')]").await;
+    assert_eq!(masked().await, hidden, "declined: still masked");
+
+    // A script in the page calling the command directly: the same dialog, declined by default.
+    let name = in_page(
+        client,
+        "return (await invoke('list_accounts'))[0].name;",
+        vec![],
+    )
+    .await;
+    let script = "try { await invoke('reveal_secret', { name: args[0], which: 'refresh_token' }); \
+                  return 'revealed'; } catch (e) { return e.kind; }";
+    let (answer, _) = tokio::join!(
+        in_page(client, script, vec![name]),
+        tokio::task::spawn_blocking(|| answer_dialog("^Show the refresh token", "Return")),
+    );
+    assert_eq!(
+        answer, "reveal_declined",
+        "Return keeps the default, Cancel"
+    );
+
+    // Confirmed with the "Show" button's key: the token is shown.
+    click(client, reveal).await;
+    answer_dialog("^Show the access token", "alt+s");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let token = loop {
+        let now = masked().await;
+        if now != hidden {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "the token was never shown");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(token.len() > 20 && !token.contains('•'), "{token}");
+    let storage = in_page(
+        client,
+        "const token = args[0];
+         const dump = JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })
+           + document.cookie;
+         const dbs = indexedDB.databases ? (await indexedDB.databases()).map(d => d.name) : [];
+         const cached = typeof caches === 'undefined' ? [] : await caches.keys();
+         return { leaked: dump.includes(token), dbs, cached };",
+        vec![token.clone().into()],
+    )
+    .await;
+    assert_eq!(
+        storage,
+        serde_json::json!({ "leaked": false, "dbs": [], "cached": [] }),
+        "no token in localStorage, sessionStorage, cookies, IndexedDB or Cache Storage"
+    );
+    click(client, "//button[normalize-space()='Hide']").await;
+    wait_for(client, reveal).await;
+    assert!(
+        !client.source().await.unwrap().contains(&token),
+        "hidden again: the token is gone from the page"
+    );
+}
+
+/// The page cannot reach beyond the app: the CSP refuses remote requests, inline script and
+/// eval; the window may call only Fitauth's own commands; it never navigates to another page.
+async fn the_page_is_fenced_in(client: &Client, work: &Path) {
+    let csp = in_page(
+        client,
+        "const seen = [];
+         document.addEventListener('securitypolicyviolation', e => seen.push(e.violatedDirective));
+         let fetched = 'loaded';
+         try { await fetch('https://example.com/'); } catch (e) { fetched = 'refused'; }
+         const s = document.createElement('script');
+         s.textContent = 'window.__inlineRan = true;';
+         document.head.append(s);
+         let evaluated = 'ran';
+         try { eval('1 + 1'); } catch (e) { evaluated = 'refused'; }
+         await new Promise(r => setTimeout(r, 200));
+         return { fetched, inline: window.__inlineRan === true, evaluated, seen: [...new Set(seen)].sort() };",
+        vec![],
+    )
+    .await;
+    assert_eq!(csp["fetched"], "refused", "{csp}");
+    assert_eq!(csp["inline"], false, "{csp}");
+    assert_eq!(csp["evaluated"], "refused", "{csp}");
+    let seen = csp["seen"].to_string();
+    assert!(
+        seen.contains("connect-src") && seen.contains("script-src"),
+        "the CSP, not the network, refused them: {csp}"
+    );
+
+    let acl = in_page(
+        client,
+        "const tryCall = async (cmd, a) => { try { await invoke(cmd, a); return 'allowed'; }
+                                             catch (e) { return String(e); } };
+         return {
+           opener: await tryCall('plugin:opener|open_url', { url: 'https://example.com/' }),
+           deepLink: await tryCall('plugin:deep-link|get_current', {}),
+           unknown: await tryCall('plugin:shell|execute', { program: 'sh' }),
+           own: await tryCall('list_accounts', {}),
+         };",
+        vec![],
+    )
+    .await;
+    for plugin in ["opener", "deepLink", "unknown"] {
+        assert_ne!(acl[plugin], "allowed", "{plugin}: {acl}");
+    }
+    assert_eq!(acl["own"], "allowed", "{acl}");
+
+    let origin = in_page(client, "return location.origin;", vec![]).await;
+    in_page(
+        client,
+        "location.href = 'https://example.com/?code=from-a-page'; return null;",
+        vec![],
+    )
+    .await;
+    let log = work.join("xdg/com.fitauth.desktop/fitauth-desktop.log");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("refused to load a page that is not Fitauth's own") {
+            assert!(
+                !text.contains("from-a-page"),
+                "the log names the origin only"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refusal in {}", log.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        in_page(client, "return location.origin;", vec![]).await,
+        origin
+    );
+    wait_for(client, &nav("Inspect")).await;
+}
+
 fn text_button(text: &str) -> String {
     format!("//button[normalize-space()='{text}']")
 }
@@ -291,6 +483,9 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
         "//p[@data-testid='verdict' and starts-with(normalize-space(),'Active')]",
     )
     .await;
+
+    reveal_only_after_the_person_confirms(&client).await;
+    the_page_is_fenced_in(&client, &work).await;
 
     // A stray link (wrong state) delivered the OS way is refused with a message.
     let stray = Command::new(&app)
