@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -73,18 +73,18 @@ fn keyring() -> OsKeyring {
 }
 
 /// A program on `home` whose keyring writes can be made to fail.
-fn open(env: &Env, home: &PathBuf) -> (Fitauth, Arc<Flaky>) {
+fn open(env: &Env, home: &Path) -> (Fitauth, Arc<Flaky>) {
     let flaky = Arc::new(Flaky {
         real: keyring(),
         fail_writes: AtomicU32::new(0),
     });
-    let store = Store::open(home.clone(), flaky.clone()).unwrap();
+    let store = Store::open(home.to_path_buf(), flaky.clone()).unwrap();
     (Fitauth::with_store(store, env.http.clone(), None), flaky)
 }
 
 /// What is stored for the account, read straight from the store: (refresh token, metadata).
-fn stored(home: &PathBuf, name: &str) -> (String, String) {
-    let store = Store::open(home.clone(), Arc::new(keyring())).unwrap();
+fn stored(home: &Path, name: &str) -> (String, String) {
+    let store = Store::open(home.to_path_buf(), Arc::new(keyring())).unwrap();
     let account = store.resolve_account(Some(name)).unwrap();
     let refresh = store.refresh_token(&account).unwrap().unwrap();
     let meta = std::fs::read_to_string(store.metadata_path()).unwrap();
