@@ -22,9 +22,10 @@ pub fn local_hh_mm(unix: i64) -> String {
 }
 
 /// A timestamp that may be in seconds or milliseconds (Fitbit's introspect documents neither):
-/// values above 10^12 are taken as milliseconds.
+/// values above 10^12 (in magnitude) are taken as milliseconds. Any `i64` is accepted, `i64::MIN`
+/// included (whose `abs` would overflow).
 pub fn seconds_from_secs_or_millis(value: i64) -> i64 {
-    if value.abs() > 1_000_000_000_000 {
+    if value.unsigned_abs() > 1_000_000_000_000 {
         value / 1000
     } else {
         value

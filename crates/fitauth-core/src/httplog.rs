@@ -168,18 +168,18 @@ pub fn redact_form(form: &[(&str, String)]) -> String {
     ser.finish()
 }
 
-/// A response body with secret JSON fields redacted and any known secret scrubbed. A body that
-/// is not JSON (an HTML page, a truncated answer) has its `field=value` and `"field":"value"`
-/// credentials redacted as text.
+/// A response body with secret JSON fields redacted and any known secret scrubbed. JSON stays
+/// JSON: known secrets are scrubbed from its strings, keys and numbers, not from its text (where
+/// `[redacted]` could land inside an escape such as `\r`). A body that is not JSON (an HTML page,
+/// a truncated answer) has its `field=value` and `"field":"value"` credentials redacted as text.
 pub fn redact_body(body: &str, redactor: &Redactor) -> String {
-    let scrubbed = match serde_json::from_str::<serde_json::Value>(body) {
+    match serde_json::from_str::<serde_json::Value>(body) {
         Ok(mut value) => {
-            redact_json(&mut value);
+            redact_json(&mut value, redactor);
             serde_json::to_string(&value).unwrap_or_default()
         }
-        Err(_) => redact_text(body),
-    };
-    redactor.redact(&scrubbed)
+        Err(_) => redactor.redact(&redact_text(body)),
+    }
 }
 
 /// Redacts the values of credential fields in free text: `access_token=…` (a query or form
@@ -249,19 +249,28 @@ pub fn redact_text(text: &str) -> String {
     out
 }
 
-fn redact_json(value: &mut serde_json::Value) {
+fn redact_json(value: &mut serde_json::Value, redactor: &Redactor) {
     match value {
         serde_json::Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if is_secret_field(k) && v.is_string() {
-                    *v = serde_json::Value::String(REDACTED.into());
+            for (k, mut v) in std::mem::take(map) {
+                if is_secret_field(&k) && v.is_string() {
+                    v = serde_json::Value::String(REDACTED.into());
                 } else {
-                    redact_json(v);
+                    redact_json(&mut v, redactor);
                 }
+                map.insert(redactor.redact(&k), v);
             }
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, redactor)),
+        serde_json::Value::String(s) => *s = redactor.redact(s),
+        serde_json::Value::Number(n) => {
+            let text = n.to_string();
+            let scrubbed = redactor.redact(&text);
+            if scrubbed != text {
+                *value = serde_json::Value::String(scrubbed);
+            }
+        }
+        serde_json::Value::Bool(_) | serde_json::Value::Null => {}
     }
 }
 

@@ -12,7 +12,7 @@
 use url::Url;
 
 use crate::authorize::{PendingAuthorization, ResponseType};
-use crate::clock::now_unix;
+use crate::clock::{after, now_unix};
 use crate::error::{Error, ProviderDetail};
 use crate::secret::{AccessToken, AuthorizationCode};
 use crate::token::{split_scopes, TokenSet};
@@ -184,7 +184,9 @@ impl RedirectParams {
             id_token: None,
             token_type: field("token_type").unwrap_or("Bearer").to_owned(),
             issued_at: now,
-            expires_at: expires_in.map(|e| now + e),
+            // Clamped like the token endpoint's: a huge or negative number neither overflows
+            // nor dates the token before it arrived.
+            expires_at: expires_in.map(|e| after(now, e)),
             scopes: field("scope").map(split_scopes),
             user_id: field("user_id").map(str::to_owned),
             refresh_token_expires_at: None,

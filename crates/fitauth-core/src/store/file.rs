@@ -114,29 +114,33 @@ pub(crate) fn lock(home: &Path, name: &str) -> Result<File, Error> {
 /// from a newer Fitauth, is reported and never overwritten.
 pub(crate) fn read(path: &Path) -> Result<Metadata, Error> {
     match fs::read(path) {
-        Ok(bytes) => {
-            let mut meta: Metadata =
-                serde_json::from_slice(&bytes).map_err(|e| Error::Storage {
-                    reason: format!(
-                        "{} is damaged ({e}); move it away to start afresh",
-                        path.display()
-                    ),
-                })?;
-            if meta.schema_version > SCHEMA_VERSION {
-                return Err(Error::Storage {
-                    reason: format!(
-                        "{} was written by a newer Fitauth (schema {}); update Fitauth",
-                        path.display(),
-                        meta.schema_version
-                    ),
-                });
-            }
-            meta.migrate();
-            Ok(meta)
-        }
+        Ok(bytes) => parse_metadata(&bytes, path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Metadata::new()),
         Err(e) => Err(io("could not read", path, e)),
     }
+}
+
+/// Turns the bytes of the metadata file at `path` (named in errors) into [`Metadata`], migrated
+/// to [`SCHEMA_VERSION`]. Public only for the fuzz targets (`fuzz/`); [`read`] is its caller.
+#[doc(hidden)]
+pub fn parse_metadata(bytes: &[u8], path: &Path) -> Result<Metadata, Error> {
+    let mut meta: Metadata = serde_json::from_slice(bytes).map_err(|e| Error::Storage {
+        reason: format!(
+            "{} is damaged ({e}); move it away to start afresh",
+            path.display()
+        ),
+    })?;
+    if meta.schema_version > SCHEMA_VERSION {
+        return Err(Error::Storage {
+            reason: format!(
+                "{} was written by a newer Fitauth (schema {}); update Fitauth",
+                path.display(),
+                meta.schema_version
+            ),
+        });
+    }
+    meta.migrate();
+    Ok(meta)
 }
 
 /// Writes the metadata atomically: a reader sees the old file or the new one, never half.
