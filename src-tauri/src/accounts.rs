@@ -276,6 +276,6 @@ pub async fn reveal_secret<R: Runtime>(
         }
     }
     tracing::info!(account = %account.name, which = what, "token revealed");
-    let token = desktop.app.reveal(&account.name, core_which).await?;
+    let token = desktop.app.reveal_by_id(&account.id, core_which).await?;
     Ok(token.secret().to_owned())
 }

@@ -2,7 +2,8 @@
 //! page. A script running in the webview (an injected one included) can call every command the
 //! window may call, so a check in the UI would not stop it; this dialog is drawn by the operating
 //! system's toolkit, outside the page, and a token leaves Rust only when the person presses
-//! "Show". "Cancel" is the default (Return, Escape and closing the dialog all refuse).
+//! "Show". On Linux "Cancel" is the default (Return, Escape and closing the dialog all refuse);
+//! macOS and Windows show the system's standard alert, where Escape and closing refuse.
 //!
 //! Linux: a modal `GtkMessageDialog` on the main thread, transient for the window
 //! (<https://docs.gtk.org/gtk3/class.MessageDialog.html>); "_Show" has the mnemonic Alt+S.

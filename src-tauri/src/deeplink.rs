@@ -243,12 +243,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let impostor = dir.join("fitauth-desktop");
         std::fs::write(&impostor, "#!/bin/sh\n").unwrap();
-        let running_as_root = std::fs::metadata(&impostor)
-            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-            .unwrap();
-        if !running_as_root {
-            assert!(!program_is_ours(&impostor, &exe));
-        }
+        // World-writable: not an installed copy, whoever owns it (root too).
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&impostor, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(!program_is_ours(&impostor, &exe));
         // Another program altogether is never ours.
         assert!(!program_is_ours(std::path::Path::new("/bin/sh"), &exe));
         let _ = std::fs::remove_dir_all(&dir);

@@ -154,6 +154,7 @@ pub fn run() {
                 reveal_gate: RevealGate::Ask,
             };
             init_state(app.handle(), config)?;
+            quit_on_signals(app.handle().clone());
             *state::lock(&app.state::<Desktop>().log_file) = log_file;
             deeplink::listen(app);
             Ok(())
@@ -161,6 +162,29 @@ pub fn run() {
         .build(tauri::generate_context!())
         .expect("error while building the Fitauth desktop app")
         .run(hold_exit_while_saving);
+}
+
+/// SIGTERM (a logout, `kill`) and SIGINT (Ctrl-C in a terminal) quit the app the orderly way,
+/// so they wait for new tokens being saved like any other quit.
+fn quit_on_signals<R: Runtime>(app: AppHandle<R>) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("asked to stop by a signal");
+        app.exit(0);
+    });
+    #[cfg(not(unix))]
+    let _ = app;
 }
 
 /// Quitting waits while a refresh holds new tokens not yet in the keyring

@@ -29,8 +29,9 @@ pub fn guard<R: Runtime>() -> TauriPlugin<R> {
 /// on Windows: <https://v2.tauri.app/security/csp/>), plus the Vite dev server in debug builds.
 pub fn is_own_page(url: &Url, dev: bool) -> bool {
     match (url.scheme(), url.host_str()) {
-        ("tauri", Some("localhost")) => true,
-        ("http" | "https", Some("tauri.localhost")) => true,
+        ("tauri", Some("localhost")) => !cfg!(windows),
+        // Windows serves the bundle from this origin, on the default port only.
+        ("http" | "https", Some("tauri.localhost")) => cfg!(windows) && url.port().is_none(),
         ("http", Some("localhost")) => dev && url.port() == Some(5173),
         _ => false,
     }
@@ -46,9 +47,14 @@ mod tests {
 
     #[test]
     fn only_the_bundled_page_is_loaded() {
-        assert!(own("tauri://localhost/index.html", false));
-        assert!(own("http://tauri.localhost/", false));
-        assert!(own("https://tauri.localhost/#/inspect", false));
+        let windows = cfg!(windows);
+        assert_eq!(own("tauri://localhost/index.html", false), !windows);
+        assert_eq!(own("http://tauri.localhost/", false), windows);
+        assert_eq!(own("https://tauri.localhost/#/inspect", false), windows);
+        assert!(
+            !own("http://tauri.localhost:8080/", false),
+            "a page on loopback is not ours"
+        );
         assert!(!own("https://www.fitbit.com/oauth2/authorize?x=1", false));
         assert!(!own("http://127.0.0.1:5000/callback?code=c", false));
         assert!(!own("tauri://evil.example/", false));

@@ -15,12 +15,13 @@ async fn interrupt_mid_refresh(signal: &str) {
     let before = h.stored_refresh_token("me").unwrap();
     h.clear_requests().await;
     // The provider rotates the pair as it receives the request, then holds its answer.
-    h.fault(json!({ "kind": "slow", "path": "/oauth2/token", "delay_ms": 1500, "times": 1 }))
+    h.fault(json!({ "kind": "slow", "path": "/oauth2/token", "delay_ms": 8000, "times": 1 }))
         .await;
     let child = h
         .command(&["refresh", "--account", "me"])
-        // Each try gets a third of the timeout: enough for the held answer, so no retry.
-        .env("FITAUTH_TIMEOUT", "15")
+        // Each try gets a third of the timeout: well past the held answer, so no retry, and the
+        // signal lands inside the hold even on a loaded machine.
+        .env("FITAUTH_TIMEOUT", "45")
         .spawn()
         .unwrap();
     let pid = child.id().unwrap().to_string();
@@ -36,7 +37,7 @@ async fn interrupt_mid_refresh(signal: &str) {
         .status()
         .unwrap();
     assert!(sent.success());
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
         .expect("fitauth stopped")
         .unwrap();

@@ -340,9 +340,13 @@ impl SessionManager {
         (read_at == current).then_some(tokens)
     }
 
-    /// True when this process holds new tokens for account `id` that the keyring refused.
-    pub fn has_unsaved(&self, id: &str) -> bool {
-        self.lock_unsaved().contains_key(id)
+    /// The new tokens this process holds for account `id` because the keyring refused them, if
+    /// they were refreshed from the tokens still stored (generation `current`): the live ones.
+    pub fn kept(&self, id: &str, current: u64) -> Option<TokenSet> {
+        self.lock_unsaved()
+            .get(id)
+            .filter(|(read_at, _)| *read_at == current)
+            .map(|(_, tokens)| tokens.clone())
     }
 
     async fn name_of(&self, id: &str) -> String {

@@ -643,8 +643,9 @@ const CHILD_HOME: &str = "FITAUTH_HOSTILE_HOME";
 const CHILD_LINK: &str = "FITAUTH_HOSTILE_LINK";
 
 fn child_env(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} (run by the_secret_service_locked_or_absent)"))
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} (run by hostile_redirects_are_refused_and_change_nothing)")
+    })
 }
 
 fn write_child_report(report: &ChildReport) {
@@ -767,7 +768,7 @@ async fn absent_secret_service(world: &World, secrets: &[String]) -> Row {
 /// keyring, hands the layer the waiting sign-in's own link, then unlocks (a new keyring daemon
 /// with the password, as a fresh login would) and finishes the same link.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "a child of the_secret_service_locked_or_absent, in a D-Bus session of its own"]
+#[ignore = "a child of hostile_redirects_are_refused_and_change_nothing, in a D-Bus session of its own"]
 async fn child_with_a_locked_secret_service() {
     capture_log();
     let home = temp_home("hostile-locked-home");
@@ -837,7 +838,7 @@ async fn child_with_a_locked_secret_service() {
 /// The child of [`absent_secret_service`]: opens Fitauth as the apps do, with no D-Bus to find
 /// a Secret Service on, and hands it the waiting sign-in's own link and a stranger's.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "a child of the_secret_service_locked_or_absent, without a D-Bus session"]
+#[ignore = "a child of hostile_redirects_are_refused_and_change_nothing, without a D-Bus session"]
 async fn child_without_a_secret_service() {
     capture_log();
     let app = Fitauth::open(Options {

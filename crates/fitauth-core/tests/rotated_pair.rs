@@ -223,6 +223,7 @@ async fn a_pair_kept_past_its_access_token_is_saved_then_refreshed_from() {
     );
     flaky.fail_next(0);
     env.clear_requests().await;
+    env.sandbox.control().clear_refresh_stats();
     let token = app
         .fresh_token(Some(&name))
         .await
@@ -232,10 +233,47 @@ async fn a_pair_kept_past_its_access_token_is_saved_then_refreshed_from() {
         1,
         "one refresh, from the kept pair's refresh token (not the retired one)"
     );
+    let stats = env.sandbox.control().refresh_stats();
+    assert_eq!(
+        (stats.active, stats.within_grace, stats.stale),
+        (1, 0, 0),
+        "the kept pair's live token was sent, not the retired one (which the grace would answer)"
+    );
     let (stored_refresh, _) = stored(&home, &name);
     app.refresh(Some(&name))
         .await
         .expect("what was saved is live");
     assert_ne!(stored(&home, &name).0, stored_refresh);
     assert!(!token.secret().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reveal_and_revoke_use_the_kept_pair_not_the_retired_one() {
+    use fitauth_core::service::accounts::Which;
+    let env = Env::start().await;
+    let home = temp_home();
+    let (app, flaky) = open(&env, &home);
+    let name = connected(&env, &app).await;
+    let (retired, _) = stored(&home, &name);
+    flaky.fail_next(u32::MAX);
+    assert_eq!(
+        app.refresh(Some(&name)).await.unwrap_err().kind(),
+        "tokens_not_saved"
+    );
+    let live = match app.reveal(&name, Which::Refresh).await.unwrap() {
+        fitauth_core::service::accounts::RevealedToken::Refresh(r) => r.secret().to_owned(),
+        other => panic!("{other:?}"),
+    };
+    assert_ne!(live, retired, "Reveal shows the live refresh token");
+
+    flaky.fail_next(0);
+    env.clear_requests().await;
+    app.revoke(Some(&name)).await.expect("revoked");
+    let sent = env.requests_to("/oauth2/revoke").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        form(&sent[0], "token").as_deref(),
+        Some(live.as_str()),
+        "the live grant was revoked, not the retired token"
+    );
 }

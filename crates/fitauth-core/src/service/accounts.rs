@@ -207,10 +207,16 @@ impl Fitauth {
             Revoked::AlreadyInvalid
         } else {
             let client = self.sessions().client_for(&account).await?;
-            let a = account.clone();
-            let (refresh, access) = self
-                .blocking(move |s| Ok((s.refresh_token(&a)?, s.access_token(&a).ok())))
-                .await?;
+            let (refresh, access) = match self.sessions().kept(&account.id, account.generation) {
+                // The keyring refused the last refresh's pair: the stored token is retired,
+                // the kept one is the live grant.
+                Some(kept) => (kept.refresh_token, Some(kept.access_token)),
+                None => {
+                    let a = account.clone();
+                    self.blocking(move |s| Ok((s.refresh_token(&a)?, s.access_token(&a).ok())))
+                        .await?
+                }
+            };
             tracing::info!(account = %account.name, "revoke");
             let outcome = match (&refresh, &access) {
                 (Some(r), _) => client.revoke(TokenToRevoke::Refresh(r)).await,
@@ -232,6 +238,25 @@ impl Fitauth {
     /// The raw token, for an explicit Reveal or Copy only.
     pub async fn reveal(&self, name: &str, which: Which) -> Result<RevealedToken, Error> {
         let account = self.account(Some(name)).await?;
+        self.reveal_by_id(&account.id, which).await
+    }
+
+    /// The raw token of the account with id `id` (not a name: a rename between the person's
+    /// confirmation and the read cannot swap the account).
+    pub async fn reveal_by_id(&self, id: &str, which: Which) -> Result<RevealedToken, Error> {
+        let account = self.account_by_id(id).await?;
+        let name = account.name.clone();
+        if let Some(kept) = self.sessions().kept(&account.id, account.generation) {
+            // New tokens the keyring refused: those are the live ones.
+            let kept = match which {
+                Which::Access => Some(RevealedToken::Access(kept.access_token)),
+                Which::Refresh => kept.refresh_token.map(RevealedToken::Refresh),
+            };
+            if let Some(token) = kept {
+                tracing::info!(account = %name, which = ?which, "a token was revealed on request");
+                return Ok(token);
+            }
+        }
         let token = self
             .blocking(move |s| match which {
                 Which::Access => s.access_token(&account).map(RevealedToken::Access),
