@@ -275,7 +275,6 @@ pub async fn reveal_secret<R: Runtime>(
             ));
         }
     }
-    tracing::info!(account = %account.name, which = what, "token revealed");
     let token = desktop.app.reveal_by_id(&account.id, core_which).await?;
     Ok(token.secret().to_owned())
 }

@@ -78,23 +78,10 @@ async fn login_for_every_provider_and_app_type_then_use_the_tokens() {
     // Partial consent: another person (the same one through the same registration would update
     // "fb-client") unticks everything but sleep.
     let out = h
-        .run_with(
-            &[
-                "login",
-                "--provider",
-                "fitbit",
-                "--client-id",
-                "sandbox-client",
-                "--scopes",
-                "activity profile sleep",
-                "--account",
-                "partial",
-            ],
-            |c| {
-                c.env("FITAUTH_TEST_SCOPES", "sleep")
-                    .env("FITAUTH_TEST_USER", "SBX456");
-            },
-        )
+        .run_with(&common::logins::fitbit_public_client("partial"), |c| {
+            c.env("FITAUTH_TEST_SCOPES", "sleep")
+                .env("FITAUTH_TEST_USER", "SBX456");
+        })
         .await;
     assert!(
         out.status.success(),

@@ -10,6 +10,8 @@
 //! `fitauth token` refreshes too. The table goes to `target/tmp/reports/kill-trials-desktop.md`;
 //! `FITAUTH_KILL_SEED` replays a run's choices.
 
+#[path = "../../support/logins.rs"]
+mod logins;
 #[path = "../../support/trials.rs"]
 mod trials;
 
@@ -262,19 +264,7 @@ async fn the_app_killed_mid_refresh_loses_no_account_and_sends_no_stale_token() 
         ..Default::default()
     });
     let setup = Arc::new(Setup { sandbox, work });
-    let connected = setup
-        .ok(&[
-            "login",
-            "--provider",
-            "fitbit",
-            "--client-id",
-            "sandbox-client",
-            "--scopes",
-            "activity profile sleep",
-            "--account",
-            ACCOUNT,
-        ])
-        .await;
+    let connected = setup.ok(&logins::fitbit_public_client(ACCOUNT)).await;
     assert!(
         connected.contains("Connected as Sam Sandbox"),
         "{connected}"

@@ -16,6 +16,9 @@ use fitauth_sandbox::{RefreshStats, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 use tokio::process::Command;
 
+#[path = "../../../../tests/support/logins.rs"]
+pub mod logins;
+
 pub const BROWSER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/support/consenting-browser"
@@ -220,19 +223,7 @@ impl Harness {
 
     /// Logs in to the Fitbit side of the sandbox with a public client over loopback.
     pub async fn login_fitbit(&self, account: &str) {
-        let out = self
-            .ok(&[
-                "login",
-                "--provider",
-                "fitbit",
-                "--client-id",
-                "sandbox-client",
-                "--scopes",
-                "activity profile sleep",
-                "--account",
-                account,
-            ])
-            .await;
+        let out = self.ok(&logins::fitbit_public_client(account)).await;
         assert!(out.contains("Connected as Sam Sandbox (SBX123)."), "{out}");
     }
 
