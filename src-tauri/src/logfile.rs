@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use fitauth_core::store::file::{open_private_append, private_dir};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub const FILE_NAME: &str = "fitauth-desktop.log";
 
@@ -20,22 +22,29 @@ pub fn init(dir: &Path) -> Option<PathBuf> {
     // FITAUTH_LOG=debug is for Fitauth's own crates; the libraries stay at warn unless named.
     let filter = std::env::var("FITAUTH_LOG")
         .ok()
-        .and_then(|v| EnvFilter::try_new(fitauth_core::logging::directives(&v)).ok())
+        .and_then(|v| {
+            fitauth_core::logging::directives(&v)
+                .parse::<Targets>()
+                .ok()
+        })
         .unwrap_or_else(|| {
-            EnvFilter::new("warn,fitauth_desktop=info,fitauth_core=info,fitauth_sandbox=warn")
+            Targets::new()
+                .with_default(tracing::Level::WARN)
+                .with_target("fitauth_desktop", tracing::Level::INFO)
+                .with_target("fitauth_core", tracing::Level::INFO)
         });
+    let registry = tracing_subscriber::registry().with(filter);
     match file {
         Ok(file) => {
             let writer = Mutex::new(file).and(std::io::stderr);
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
+            let layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
-                .with_writer(writer)
-                .try_init();
+                .with_writer(writer);
+            let _ = registry.with(layer).try_init();
             Some(path)
         }
         Err(e) => {
-            let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+            let _ = registry.with(tracing_subscriber::fmt::layer()).try_init();
             tracing::warn!(error = %e, "could not open the log file {}", path.display());
             None
         }

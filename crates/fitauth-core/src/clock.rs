@@ -1,24 +1,57 @@
 //! Wall-clock helpers. Times are stored as Unix seconds; these turn them into what people read.
 
-use chrono::{DateTime, Local, SecondsFormat, Utc};
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 /// Seconds since the Unix epoch, now.
 pub fn now_unix() -> i64 {
-    Utc::now().timestamp()
+    now_unix_millis().div_euclid(1000)
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_unix_millis() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
 }
 
 /// RFC 3339 in UTC, e.g. `2026-11-22T14:03:00Z`.
 pub fn rfc3339(unix: i64) -> String {
-    DateTime::<Utc>::from_timestamp(unix, 0)
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| unix.to_string())
 }
 
-/// Local wall-clock time as `14:03`, the way a person reads "until 14:03".
+/// This computer's UTC offset, read once. The `time` crate reads it only while the process has
+/// one thread (on Unix another thread could change the environment meanwhile:
+/// <https://docs.rs/time/latest/time/struct.UtcOffset.html#method.current_local_offset>), so
+/// the executables call [`init_local_offset`] first thing in `main`.
+static LOCAL_OFFSET: OnceLock<Option<UtcOffset>> = OnceLock::new();
+
+/// Reads the local UTC offset now, while the process is still single-threaded; see
+/// [`local_hh_mm`].
+pub fn init_local_offset() {
+    LOCAL_OFFSET.get_or_init(|| UtcOffset::current_local_offset().ok());
+}
+
+/// Local wall-clock time as `14:03`, the way a person reads "until 14:03"; `14:03 UTC` when the
+/// local offset could not be read (see [`init_local_offset`]).
 pub fn local_hh_mm(unix: i64) -> String {
-    DateTime::<Utc>::from_timestamp(unix, 0)
-        .map(|t| t.with_timezone(&Local).format("%H:%M").to_string())
-        .unwrap_or_else(|| unix.to_string())
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(unix) else {
+        return unix.to_string();
+    };
+    match *LOCAL_OFFSET.get_or_init(|| UtcOffset::current_local_offset().ok()) {
+        Some(offset) => {
+            let t = t.to_offset(offset);
+            format!("{:02}:{:02}", t.hour(), t.minute())
+        }
+        None => format!("{:02}:{:02} UTC", t.hour(), t.minute()),
+    }
 }
 
 /// A timestamp that may be in seconds or milliseconds (Fitbit's introspect documents neither):
@@ -100,5 +133,7 @@ mod tests {
         assert_eq!(relative(100, 40), "in 1m 00s");
         assert_eq!(relative(40, 100), "1m 00s ago");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_874_580), "2026-11-28T14:03:00Z");
+        assert!(local_hh_mm(1_795_874_580).contains(':'));
     }
 }

@@ -41,8 +41,18 @@ pub struct HttpClient {
     timeouts: Timeouts,
 }
 
+/// Makes rustls' ring provider the process's TLS crypto provider, once; every HTTP client of
+/// the process (ours, and any plain `reqwest::Client`, which panics without one) uses it. Fitauth
+/// builds reqwest with `rustls-no-provider` so that ring is the only provider in the executable
+/// (<https://docs.rs/rustls/latest/rustls/#cryptography-providers>).
+pub fn install_tls_provider() {
+    // Err means a provider is already installed: ours, by an earlier call.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl HttpClient {
     pub fn new(timeouts: Timeouts) -> Result<Self, Error> {
+        install_tls_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
@@ -119,7 +129,7 @@ impl HttpClient {
             builder = builder.form(&form);
         }
 
-        let started_at_ms = chrono::Utc::now().timestamp_millis();
+        let started_at_ms = crate::clock::now_unix_millis();
         let started = Instant::now();
         let mut exchange = HttpExchange {
             id: 0,

@@ -1,10 +1,10 @@
 //! What `FITAUTH_LOG` means. A bare level (`debug`, `trace`, ...) applies to Fitauth's own crates
 //! only; everything else (hyper, reqwest, rustls, zbus, tao, ...) stays at `warn`, so a debug log
 //! shows Fitauth's redacted exchanges, not every library's internals. A value with `=` or `,` is
-//! a full [`EnvFilter`] directive list and is used as given: the person asked for exactly that
-//! (<https://docs.rs/tracing-subscriber/latest/tracing_subscriber/filter/struct.EnvFilter.html>).
+//! a full target list (`info,zbus=debug`, as [`Targets`] parses it) and is used as given: the
+//! person asked for exactly that.
 //!
-//! [`EnvFilter`]: https://docs.rs/tracing-subscriber/latest/tracing_subscriber/filter/struct.EnvFilter.html
+//! [`Targets`]: https://docs.rs/tracing-subscriber/latest/tracing_subscriber/filter/targets/struct.Targets.html
 
 /// Fitauth's own crates, by their tracing target.
 pub const OWN_TARGETS: [&str; 4] = [

@@ -68,12 +68,19 @@ impl Write for Capture {
 fn capture_log() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "debug,fitauth_core=trace,fitauth_sandbox=warn",
-            ))
-            .with_writer(|| Capture)
-            .with_ansi(false)
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let filter: tracing_subscriber::filter::Targets =
+            "debug,fitauth_core=trace,fitauth_sandbox=warn"
+                .parse()
+                .unwrap();
+        let _ = tracing_subscriber::registry()
+            .with(filter)
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(|| Capture)
+                    .with_ansi(false),
+            )
             .try_init();
     });
 }

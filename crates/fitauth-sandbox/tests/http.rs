@@ -13,6 +13,8 @@ async fn start(auto_approve: bool) -> (Sandbox, reqwest::Client) {
     })
     .await
     .unwrap();
+    // reqwest is built without a crypto provider of its own (see the workspace Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -74,7 +74,10 @@ impl Harness {
             sandbox,
             home: temp_dir("fitauth-cli-home"),
             scratch: temp_dir("fitauth-cli-scratch"),
-            control: reqwest::Client::new(),
+            control: {
+                fitauth_core::http::install_tls_provider();
+                reqwest::Client::new()
+            },
             transcript: Default::default(),
         }
     }

@@ -39,7 +39,10 @@ impl Env {
         Env {
             sandbox,
             http: HttpClient::new(timeouts).unwrap(),
-            control: reqwest::Client::new(),
+            control: {
+                fitauth_core::http::install_tls_provider();
+                reqwest::Client::new()
+            },
         }
     }
 
@@ -211,6 +214,7 @@ pub struct Browser {
 
 impl Default for Browser {
     fn default() -> Self {
+        fitauth_core::http::install_tls_provider();
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -135,6 +135,7 @@ impl Layer {
 
 /// A browser that shows each redirect instead of following it.
 fn browser() -> reqwest::Client {
+    fitauth_core::http::install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
