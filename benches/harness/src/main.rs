@@ -1,0 +1,358 @@
+//! `fitauth-bench`: the figures of docs/benchmarks.md, each against a baseline measured in the
+//! same run. `scripts/bench` builds everything (Fitauth, the bare Tauri app of
+//! benches/bare-tauri, both `.deb`s) and runs this inside a private D-Bus session with a
+//! throwaway gnome-keyring, under Xvfb; `scripts/bench --smoke` (part of the test command) runs
+//! each figure once, without targets, so the benchmark cannot rot.
+
+mod cli;
+mod desktop;
+mod protocol;
+mod report;
+mod sizes;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use fitauth_sandbox::{Sandbox, SandboxConfig};
+
+use report::{Machine, Report, Row, Unit};
+use stats::Summary;
+
+#[derive(Parser, Debug)]
+#[command(about = "Fitauth's benchmarks against same-run baselines")]
+struct Args {
+    /// One repetition of everything, no targets (the test command's smoke run).
+    #[arg(long)]
+    smoke: bool,
+    /// Fitauth's desktop executable.
+    #[arg(long)]
+    app: PathBuf,
+    /// The bare Tauri app (benches/bare-tauri).
+    #[arg(long)]
+    bare: PathBuf,
+    /// Fitauth's .deb.
+    #[arg(long)]
+    app_deb: PathBuf,
+    /// The bare app's .deb.
+    #[arg(long)]
+    bare_deb: PathBuf,
+    /// The repository (for the scripted browser, tests/support/consenting-browser).
+    #[arg(long)]
+    root: PathBuf,
+    /// Where to write the Markdown table.
+    #[arg(long)]
+    markdown: PathBuf,
+    /// Where to write the JSON.
+    #[arg(long)]
+    json: PathBuf,
+    /// Text added after the table (scripts/bench passes where the bytes go, from cargo bloat).
+    #[arg(long)]
+    notes: Vec<PathBuf>,
+    /// The command line to print as "reproduce with".
+    #[arg(long, default_value = "scripts/bench")]
+    command: String,
+}
+
+struct Plan {
+    launches: usize,
+    settle: Duration,
+    calls: usize,
+    token_runs: usize,
+    concurrency_runs: usize,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fitauth-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let plan = if args.smoke {
+        Plan {
+            launches: 1,
+            settle: Duration::from_secs(1),
+            calls: 2,
+            token_runs: 2,
+            concurrency_runs: 1,
+        }
+    } else {
+        Plan {
+            launches: 7,
+            settle: Duration::from_secs(10),
+            calls: 200,
+            token_runs: 30,
+            concurrency_runs: 10,
+        }
+    };
+    let target = |t: f64| (!args.smoke).then_some(t);
+    let scratch = std::env::temp_dir().join(format!("fitauth-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+
+    // What people download and install.
+    eprintln!("== sizes");
+    let size = |p: &PathBuf| sizes::file_bytes(p).map(|b| Summary::exact(b as f64));
+    rows.push(Row::new(
+        "release executable",
+        Unit::Bytes,
+        size(&args.app)?,
+        "bare Tauri",
+        size(&args.bare)?,
+        target(1.25),
+    ));
+    rows.push(Row::new(
+        "`.deb`",
+        Unit::Bytes,
+        size(&args.app_deb)?,
+        "bare Tauri",
+        size(&args.bare_deb)?,
+        target(1.25),
+    ));
+    let installed =
+        |deb: &PathBuf| sizes::installed_bytes(deb, &scratch).map(|b| Summary::exact(b as f64));
+    rows.push(Row::new(
+        "installed size",
+        Unit::Bytes,
+        installed(&args.app_deb)?,
+        "bare Tauri",
+        installed(&args.bare_deb)?,
+        target(1.25),
+    ));
+
+    // Launch and memory, taking turns.
+    eprintln!(
+        "== launches ({} each, {} s to settle)",
+        plan.launches,
+        plan.settle.as_secs()
+    );
+    let data = scratch.join("data");
+    let env = |home: &str| {
+        vec![
+            (
+                "XDG_DATA_HOME".to_owned(),
+                data.join(home).display().to_string(),
+            ),
+            (
+                "XDG_CONFIG_HOME".to_owned(),
+                data.join(home).join("config").display().to_string(),
+            ),
+            (
+                "FITAUTH_HOME".to_owned(),
+                data.join(home).join("fitauth").display().to_string(),
+            ),
+        ]
+    };
+    let fitauth_app = desktop::App {
+        exe: args.app.clone(),
+        title: "Fitauth".into(),
+        env: env("app"),
+    };
+    let bare_app = desktop::App {
+        exe: args.bare.clone(),
+        title: "Bare Tauri".into(),
+        env: env("bare"),
+    };
+    let (mut launch, mut pss) = ((vec![], vec![]), (vec![], vec![]));
+    for _ in 0..plan.launches {
+        let a = tokio::task::block_in_place(|| desktop::launch(&fitauth_app, plan.settle))?;
+        let b = tokio::task::block_in_place(|| desktop::launch(&bare_app, plan.settle))?;
+        launch.0.push(a.visible_after.as_secs_f64());
+        launch.1.push(b.visible_after.as_secs_f64());
+        pss.0.push(a.pss_kib as f64);
+        pss.1.push(b.pss_kib as f64);
+    }
+    rows.push(Row::new(
+        "launch to a visible window",
+        Unit::Seconds,
+        Summary::of(&launch.0),
+        "bare Tauri",
+        Summary::of(&launch.1),
+        target(1.2),
+    ));
+    rows.push(Row::new(
+        format!(
+            "PSS of the app and its WebKit processes after {} s",
+            plan.settle.as_secs()
+        ),
+        Unit::Kib,
+        Summary::of(&pss.0),
+        "bare Tauri",
+        Summary::of(&pss.1),
+        target(1.15),
+    ));
+
+    // The provider side, in this process, on loopback.
+    let sandbox = Sandbox::start(SandboxConfig {
+        port: 0,
+        auto_approve: true,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| format!("the sandbox did not start: {e}"))?;
+    let base = sandbox.base_url().to_owned();
+
+    eprintln!("== protocol calls ({} each)", plan.calls);
+    let protocol = protocol::Protocol::new(&base)?;
+    for (name, t) in protocol.run(plan.calls).await? {
+        let core = Summary::of(&t.core);
+        rows.push(Row::new(
+            format!("{name} through fitauth-core"),
+            Unit::Seconds,
+            core.clone(),
+            "plain warm reqwest",
+            Summary::of(&t.reqwest),
+            target(1.2),
+        ));
+        rows.push(Row::new(
+            format!("{name} through fitauth-core"),
+            Unit::Seconds,
+            core,
+            "`curl`, a process per request",
+            Summary::of(&t.curl),
+            None,
+        ));
+    }
+
+    eprintln!("== the fitauth command");
+    let fitauth = cli::link_as_fitauth(&args.app, &scratch)?;
+    let cli = cli::Cli {
+        fitauth,
+        home: data.join("cli"),
+        base: base.clone(),
+        browser: args.root.join("tests/support/consenting-browser"),
+    };
+    let control = sandbox.control();
+    let (cached, lookup, concurrent, single) = tokio::task::block_in_place(|| {
+        // The scripted browser fills in the consent page; auto-approve redirects at once.
+        cli.login()?;
+        let lookup_args = cli::access_token_lookup()?;
+        let (mut cached, mut lookup) = (vec![], vec![]);
+        for _ in 0..plan.token_runs {
+            cached.push(cli.cached_token()?);
+            lookup.push(cli::secret_tool_lookup(&lookup_args)?);
+        }
+        let (mut concurrent, mut single) = (vec![], vec![]);
+        control.clear_refresh_stats();
+        for _ in 0..plan.concurrency_runs {
+            // One refresh that leaves a token due within five minutes...
+            cli::issue_short_tokens(&control, true);
+            single.push(cli.refresh()?);
+            // ...which eight `fitauth token` then find, and refresh once between them.
+            cli::issue_short_tokens(&control, false);
+            concurrent.push(cli.concurrent_tokens(8)?);
+        }
+        Ok::<_, String>((cached, lookup, concurrent, single))
+    })?;
+    rows.push(Row::new(
+        "cached `fitauth token`, whole process",
+        Unit::Seconds,
+        Summary::of(&cached),
+        "`secret-tool lookup`",
+        Summary::of(&lookup),
+        target(2.0),
+    ));
+    rows.push(Row::new(
+        "8 concurrent `fitauth token` on an expired token",
+        Unit::Seconds,
+        Summary::of(&concurrent),
+        "one `fitauth refresh`",
+        Summary::of(&single),
+        target(1.5),
+    ));
+    let stats = control.refresh_stats();
+    sandbox.shutdown().await;
+    let refreshes = stats.active + stats.within_grace + stats.stale + stats.revoked + stats.unknown;
+    let per_eight =
+        (refreshes as f64 - plan.concurrency_runs as f64) / plan.concurrency_runs as f64;
+    let mut notes = vec![format!(
+        "The eight concurrent `fitauth token` sent {per_eight:.1} refresh request(s) to the \
+         provider per run (one is the aim: the refresh lock makes the other seven wait and read \
+         the new token). The protocol rows are {} calls each; `curl` is a process per request, \
+         so its figure includes starting curl.",
+        plan.calls
+    )];
+    for path in &args.notes {
+        notes.push(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    let report = Report {
+        date: today(),
+        smoke: args.smoke,
+        command: args.command.clone(),
+        machine: machine(),
+        rows,
+        notes,
+    };
+    let markdown = report.markdown();
+    print!("{markdown}");
+    for (path, text) in [
+        (&args.markdown, markdown),
+        (
+            &args.json,
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n",
+        ),
+    ] {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+fn today() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
+}
+
+fn machine() -> Machine {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let field = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(key).map(|v| {
+                    v.trim_start_matches([' ', '\t', ':', '='])
+                        .trim()
+                        .trim_matches('"')
+                        .to_owned()
+                })
+            })
+            .unwrap_or_else(|| "unknown".into())
+    };
+    let mem_kib: f64 = field(&read("/proc/meminfo"), "MemTotal")
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap_or(0.0);
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "rustc unknown".into());
+    Machine {
+        cpu: field(&cpuinfo, "model name"),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_gib: mem_kib / 1024.0 / 1024.0,
+        os: field(&read("/etc/os-release"), "PRETTY_NAME"),
+        kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
+        rustc,
+    }
+}
