@@ -36,21 +36,6 @@ pub use confirm::RevealGate;
 pub use fitauth_core::Browser;
 pub use state::{Config, Desktop};
 
-/// Whether this process is the `fitauth` command rather than the app: it was called by that name
-/// (a link named `fitauth`, `fitauth.exe`), or its first argument is one of the command's
-/// subcommands or `--help`/`--version` (`fitauth-desktop status`). A `fitauth://` link or no
-/// argument at all is the app.
-pub fn called_as_cli(mut args: impl Iterator<Item = std::ffi::OsString>) -> bool {
-    let called_as = args.next().map(std::path::PathBuf::from);
-    let stem = called_as.as_deref().and_then(|p| p.file_stem());
-    if stem.is_some_and(|s| s.eq_ignore_ascii_case("fitauth")) {
-        return true;
-    }
-    args.next()
-        .and_then(|first| first.into_string().ok())
-        .is_some_and(|first| fitauth_cli::is_command(&first))
-}
-
 /// The plugins and commands shared by the real app and the tests (which use the mock runtime).
 pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
@@ -218,37 +203,5 @@ fn hold_exit_while_saving<R: Runtime>(app: &AppHandle<R>, event: tauri::RunEvent
                 app.exit(code.unwrap_or(0));
             });
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::called_as_cli;
-
-    fn call(args: &[&str]) -> bool {
-        called_as_cli(args.iter().map(std::ffi::OsString::from))
-    }
-
-    #[test]
-    fn the_name_or_a_command_makes_it_the_cli() {
-        assert!(call(&["/usr/bin/fitauth", "token"]));
-        assert!(call(&["fitauth"]));
-        assert!(call(&["C:\\Program Files\\Fitauth\\fitauth.exe", "status"]));
-        assert!(call(&["/usr/bin/fitauth-desktop", "status"]));
-        assert!(call(&["/usr/bin/fitauth-desktop", "accounts", "--json"]));
-        assert!(call(&["fitauth-desktop", "--version"]));
-        assert!(call(&["fitauth-desktop", "help"]));
-    }
-
-    #[test]
-    fn a_link_or_nothing_is_the_app() {
-        assert!(!call(&["/usr/bin/fitauth-desktop"]));
-        assert!(!call(&[
-            "/usr/bin/fitauth-desktop",
-            "fitauth://callback?code=x&state=y"
-        ]));
-        assert!(!call(&["fitauth-desktop", "--no-such-flag"]));
-        assert!(!call(&["/opt/fitauth-desktop/fitauth-desktop", "tokens"]));
-        assert!(!call(&[]));
     }
 }

@@ -1,9 +1,8 @@
 //! The `fitauth` command as scripts use it, whole processes: a cached `fitauth token` beside
 //! `secret-tool lookup` of the same keyring item, and eight concurrent `fitauth token` on an
 //! expired token beside one `fitauth refresh` (the refresh lock makes the eight share one refresh).
-//! `fitauth` here is the desktop executable under that name, as the Linux packages install it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
@@ -155,13 +154,4 @@ pub fn secret_tool_lookup(args: &[String]) -> Result<f64, String> {
         return Err("secret-tool lookup found nothing".into());
     }
     Ok(took)
-}
-
-/// `fitauth`, the desktop executable under the command's name (a link, as the packages make).
-pub fn link_as_fitauth(app: &Path, scratch: &Path) -> Result<PathBuf, String> {
-    let link = scratch.join("bin").join("fitauth");
-    std::fs::create_dir_all(link.parent().unwrap()).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(app, &link).map_err(|e| e.to_string())?;
-    Ok(link)
 }

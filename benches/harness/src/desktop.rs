@@ -18,13 +18,14 @@ pub struct Launch {
     pub pss_kib: u64,
 }
 
-pub fn launch(app: &App, settle: Duration) -> Result<Launch, String> {
+pub fn launch(app: &App, settle: Duration, log: &std::path::Path) -> Result<Launch, String> {
+    let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let started = Instant::now();
     let mut child = Command::new(&app.exe)
         .envs(app.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .map_err(|e| format!("{}: {e}", app.exe.display()))?;
     let pattern = format!("^{}$", app.title);

@@ -29,6 +29,9 @@ struct Args {
     /// Fitauth's desktop executable.
     #[arg(long)]
     app: PathBuf,
+    /// The `fitauth` command.
+    #[arg(long)]
+    cli: PathBuf,
     /// The bare Tauri app (benches/bare-tauri).
     #[arg(long)]
     bare: PathBuf,
@@ -50,6 +53,10 @@ struct Args {
     /// Text added after the table (scripts/bench passes where the bytes go, from cargo bloat).
     #[arg(long)]
     notes: Vec<PathBuf>,
+    /// The IPC round-trips `ipc_round_trips` (tests/e2e/tests/desktop.rs) measured in the
+    /// windows: `{refresh_ms, introspect_ms, ping_ms}`.
+    #[arg(long)]
+    ipc: Option<PathBuf>,
     /// The command line to print as "reproduce with".
     #[arg(long, default_value = "scripts/bench")]
     command: String,
@@ -105,12 +112,21 @@ async fn run(args: Args) -> Result<(), String> {
     eprintln!("== sizes");
     let size = |p: &PathBuf| sizes::file_bytes(p).map(|b| Summary::exact(b as f64));
     rows.push(Row::new(
-        "release executable",
+        "release executable (`fitauth-desktop`)",
         Unit::Bytes,
         size(&args.app)?,
         "bare Tauri",
         size(&args.bare)?,
         target(1.25),
+    ));
+    let both = Summary::exact(size(&args.app)?.median + size(&args.cli)?.median);
+    rows.push(Row::new(
+        "both executables (`fitauth-desktop` + `fitauth`)",
+        Unit::Bytes,
+        both,
+        "bare Tauri",
+        size(&args.bare)?,
+        None,
     ));
     rows.push(Row::new(
         "`.deb`",
@@ -166,8 +182,16 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let (mut launch, mut pss) = ((vec![], vec![]), (vec![], vec![]));
     for _ in 0..plan.launches {
-        let a = tokio::task::block_in_place(|| desktop::launch(&fitauth_app, plan.settle))?;
-        let b = tokio::task::block_in_place(|| desktop::launch(&bare_app, plan.settle))?;
+        let a = tokio::task::block_in_place(|| {
+            desktop::launch(
+                &fitauth_app,
+                plan.settle,
+                &scratch.join("fitauth-desktop.log"),
+            )
+        })?;
+        let b = tokio::task::block_in_place(|| {
+            desktop::launch(&bare_app, plan.settle, &scratch.join("bare-tauri.log"))
+        })?;
         launch.0.push(a.visible_after.as_secs_f64());
         launch.1.push(b.visible_after.as_secs_f64());
         pss.0.push(a.pss_kib as f64);
@@ -192,6 +216,39 @@ async fn run(args: Args) -> Result<(), String> {
         Summary::of(&pss.1),
         target(1.15),
     ));
+
+    // Through the desktop's IPC, measured in the page by the E2E driver (scripts/bench).
+    if let Some(path) = &args.ipc {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let ipc: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let seconds = |key: &str| -> Result<Summary, String> {
+            let ms: Vec<f64> = ipc[key]
+                .as_array()
+                .ok_or(format!("{key} missing from {}", path.display()))?
+                .iter()
+                .filter_map(|v| v.as_f64())
+                .map(|ms| ms / 1e3)
+                .collect();
+            Ok(Summary::of(&ms))
+        };
+        let ping = seconds("ping_ms")?;
+        rows.push(Row::new(
+            "Inspect's Refresh through IPC (refresh, save, answer)",
+            Unit::Seconds,
+            seconds("refresh_ms")?,
+            "bare Tauri IPC round-trip",
+            ping.clone(),
+            None,
+        ));
+        rows.push(Row::new(
+            "Inspect's Introspect through IPC",
+            Unit::Seconds,
+            seconds("introspect_ms")?,
+            "bare Tauri IPC round-trip",
+            ping,
+            None,
+        ));
+    }
 
     // The provider side, in this process, on loopback.
     let sandbox = Sandbox::start(SandboxConfig {
@@ -226,9 +283,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
 
     eprintln!("== the fitauth command");
-    let fitauth = cli::link_as_fitauth(&args.app, &scratch)?;
     let cli = cli::Cli {
-        fitauth,
+        fitauth: args.cli.clone(),
         home: data.join("cli"),
         base: base.clone(),
         browser: args.root.join("tests/support/consenting-browser"),
@@ -283,6 +339,7 @@ async fn run(args: Args) -> Result<(), String> {
          so its figure includes starting curl.",
         plan.calls
     )];
+    notes.push(ui_bundle_note(&args.root.join("ui/dist")));
     for path in &args.notes {
         notes.push(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
     }
@@ -310,6 +367,39 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// What the UI adds: the files of ui/dist, which the executable embeds (compressed by Tauri).
+fn ui_bundle_note(dist: &std::path::Path) -> String {
+    let mut files = Vec::new();
+    let mut dirs = vec![dist.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(meta) = entry.metadata() {
+                files.push((path, meta.len()));
+            }
+        }
+    }
+    let total: u64 = files.iter().map(|(_, n)| n).sum();
+    let by = |ext: &str| -> u64 {
+        files
+            .iter()
+            .filter(|(p, _)| p.extension().is_some_and(|e| e == ext))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    format!(
+        "The UI bundle (ui/dist, embedded in the executable): {} files, {:.0} kB \
+         (JavaScript {:.0} kB, CSS {:.0} kB, HTML {:.0} kB), before Tauri compresses it.",
+        files.len(),
+        total as f64 / 1e3,
+        by("js") as f64 / 1e3,
+        by("css") as f64 / 1e3,
+        by("html") as f64 / 1e3
+    )
 }
 
 fn today() -> String {

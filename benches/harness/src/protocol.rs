@@ -157,8 +157,7 @@ impl Protocol {
             // Exchange.
             let (pending, code) = self.sign_in().await?;
             let started = Instant::now();
-            let tokens = self
-                .core
+            self.core
                 .exchange_code(&pending, &code)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -170,16 +169,9 @@ impl Protocol {
             let form = self.exchange_form().await?;
             exchange.curl.push(curl(&self.token_url, &form, None)?);
 
-            // Refresh (each with the newest refresh token: the sandbox rotates them).
-            let refresh_token = tokens.refresh_token.clone().ok_or("no refresh token")?;
-            let started = Instant::now();
-            let refreshed = self
-                .core
-                .refresh(&refresh_token)
-                .await
-                .map_err(|e| e.to_string())?;
-            refresh.core.push(started.elapsed().as_secs_f64());
-            let next = |t: &TokenSet| -> Result<Form, String> {
+            // Refresh, each client from a grant of its own made just before (a new grant for
+            // the same person and app ends the previous one, as Fitbit does).
+            let refresh_form = |t: &TokenSet| -> Result<Form, String> {
                 Ok(vec![
                     ("grant_type", "refresh_token".into()),
                     (
@@ -193,18 +185,27 @@ impl Protocol {
                     ("client_id", CLIENT_ID.into()),
                 ])
             };
-            let for_plain = self.tokens().await?;
+            let grant = self.tokens().await?;
+            let refresh_token = grant.refresh_token.clone().ok_or("no refresh token")?;
+            let started = Instant::now();
+            self.core
+                .refresh(&refresh_token)
+                .await
+                .map_err(|e| e.to_string())?;
+            refresh.core.push(started.elapsed().as_secs_f64());
+            let grant = self.tokens().await?;
             refresh.reqwest.push(
-                self.plain_post(&self.token_url, &next(&for_plain)?, None)
+                self.plain_post(&self.token_url, &refresh_form(&grant)?, None)
                     .await?,
             );
-            let for_curl = self.tokens().await?;
+            let grant = self.tokens().await?;
             refresh
                 .curl
-                .push(curl(&self.token_url, &next(&for_curl)?, None)?);
+                .push(curl(&self.token_url, &refresh_form(&grant)?, None)?);
 
-            // Introspect (the token asks about itself).
-            let access = &refreshed.access_token;
+            // Introspect: the three ask about the same live token (asking changes nothing).
+            let grant = self.tokens().await?;
+            let access = &grant.access_token;
             let started = Instant::now();
             self.core
                 .introspect(access, access)
@@ -220,19 +221,20 @@ impl Protocol {
                 .curl
                 .push(curl(&self.introspect_url, &form, Some(access.secret()))?);
 
-            // Revoke (each a grant of its own: revoking ends every token of the grant).
-            let started = Instant::now();
-            self.core
-                .revoke(TokenToRevoke::Access(access))
-                .await
-                .map_err(|e| e.to_string())?;
-            revoke.core.push(started.elapsed().as_secs_f64());
+            // Revoke, each a grant of its own.
             let revoke_form = |t: &TokenSet| -> Form {
                 vec![
                     ("token", t.access_token.secret().into()),
                     ("client_id", CLIENT_ID.into()),
                 ]
             };
+            let grant = self.tokens().await?;
+            let started = Instant::now();
+            self.core
+                .revoke(TokenToRevoke::Access(&grant.access_token))
+                .await
+                .map_err(|e| e.to_string())?;
+            revoke.core.push(started.elapsed().as_secs_f64());
             let grant = self.tokens().await?;
             revoke.reqwest.push(
                 self.plain_post(&self.revoke_url, &revoke_form(&grant), None)

@@ -6,10 +6,7 @@
 //! use-case layer and prints. Exit status 0 on success; otherwise non-zero with one line on
 //! stderr that says what happened and what to do.
 //!
-//! A library with one entry point, [`main`], so that one executable can be both: the `fitauth`
-//! binary of this crate is `fitauth_cli::main()`, and the desktop app's executable answers as
-//! `fitauth` when called by that name or with a [command](is_command) (the Linux packages ship a
-//! single executable and link `fitauth` to it).
+//! A library with one entry point, [`main`]; the `fitauth` binary is `fitauth_cli::main()`.
 
 mod accounts;
 mod apps;
@@ -170,18 +167,6 @@ async fn interrupted() -> i32 {
     {
         tokio::signal::ctrl_c().await.map_or(1, |()| 130)
     }
-}
-
-/// Whether `word` (a program's first argument) names one of `fitauth`'s commands or asks for its
-/// help or version, so the desktop app can hand such a call to [`main`].
-pub fn is_command(word: &str) -> bool {
-    use clap::CommandFactory;
-    if matches!(word, "-h" | "--help" | "-V" | "--version" | "help") {
-        return true;
-    }
-    Cli::command()
-        .get_subcommands()
-        .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
 }
 
 /// Runs `fitauth` with the process's arguments; the exit code to return from `main`.

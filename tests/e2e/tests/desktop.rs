@@ -109,7 +109,7 @@ async fn launch(
     );
     // A session that never starts (an app that exits at once) must not hang the suite.
     let url = format!("http://127.0.0.1:{port}");
-    let mut builder = ClientBuilder::rustls().unwrap();
+    let mut builder = ClientBuilder::native();
     let session = builder.capabilities(caps).connect(&url);
     let client = tokio::time::timeout(Duration::from_secs(90), session)
         .await
@@ -902,4 +902,88 @@ async fn keyboard_only_200_percent_zoom_and_the_system_dark_theme() {
     fits_sideways(&client, "Apps", "zoom200-apps.png").await;
 
     client.close().await.unwrap();
+}
+
+/// For `scripts/bench`: Inspect's Refresh and Introspect as the buttons call them (the
+/// `refresh_account` and `introspect_account` commands through Tauri's IPC), timed in the page
+/// with `performance.now()`, and the bare Tauri app's `ping` (benches/bare-tauri), the IPC floor.
+/// Writes `{refresh_ms, introspect_ms, ping_ms}` to `FITAUTH_BENCH_IPC_OUT`; `scripts/e2e` skips
+/// it.
+#[tokio::test]
+#[ignore = "scripts/bench runs it: tauri-driver, WebKitWebDriver, a display and a keyring"]
+async fn ipc_round_trips() {
+    let calls: usize = std::env::var("FITAUTH_BENCH_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    let (app, work, mut envs) = prepare("ipc");
+    envs.extend([
+        (
+            "BROWSER",
+            root()
+                .join("tests/e2e/second-launch-browser")
+                .display()
+                .to_string(),
+        ),
+        ("FITAUTH_E2E_WORK", work.display().to_string()),
+        ("FITAUTH_E2E_APP", app.display().to_string()),
+        ("FITAUTH_TEST_USER", "SBX123".into()),
+    ]);
+    let (driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+    click(&client, &text_button("Select all")).await;
+    click(
+        &client,
+        "//button[contains(@class,'primary') and normalize-space()='Connect']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as Sam Sandbox']",
+    )
+    .await;
+    let timed = "const name = (await invoke('list_accounts'))[0].name;
+        const out = { refresh_ms: [], introspect_ms: [] };
+        for (let i = 0; i < args[0]; i++) {
+          let t = performance.now();
+          await invoke('refresh_account', { name });
+          out.refresh_ms.push(performance.now() - t);
+          t = performance.now();
+          await invoke('introspect_account', { name });
+          out.introspect_ms.push(performance.now() - t);
+        }
+        return out;";
+    let mut out = in_page(&client, timed, vec![calls.into()]).await;
+    assert!(out.get("thrown").is_none(), "{out}");
+    client.close().await.unwrap();
+    drop(driver);
+
+    let bare = std::env::var_os("FITAUTH_BENCH_BARE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| app.with_file_name("bare-tauri"));
+    let (driver, client) = launch(&bare, &[], DRIVER_PORT, DRIVER_PORT + 1).await;
+    wait_for(&client, "//h1[normalize-space()='Bare Tauri']").await;
+    let ping = "const out = [];
+        for (let i = 0; i < args[0]; i++) {
+          const t = performance.now();
+          if (await invoke('ping', { n: i }) !== i) throw new Error('ping answered wrong');
+          out.push(performance.now() - t);
+        }
+        return out;";
+    let pings = in_page(&client, ping, vec![calls.into()]).await;
+    assert!(pings.get("thrown").is_none(), "{pings}");
+    client.close().await.unwrap();
+    drop(driver);
+
+    out["ping_ms"] = pings;
+    for key in ["refresh_ms", "introspect_ms", "ping_ms"] {
+        assert_eq!(
+            out[key].as_array().map(Vec::len),
+            Some(calls),
+            "{key}: {out}"
+        );
+    }
+    if let Some(path) = std::env::var_os("FITAUTH_BENCH_IPC_OUT") {
+        std::fs::write(path, out.to_string()).unwrap();
+    }
 }

@@ -77,24 +77,24 @@ fn the_icons_are_our_own_and_all_there() {
 }
 
 #[test]
-fn the_linux_packages_link_the_cli_to_the_one_executable_and_add_the_license() {
+fn the_linux_packages_add_the_cli_and_the_license() {
     let linux = json("src-tauri/tauri.linux.conf.json");
-    // No second executable is built or staged: `fitauth` is a link to fitauth-desktop.
-    assert!(linux["build"]["beforeBundleCommand"].is_null());
-    let postinst = read("src-tauri/linux/postinst");
-    assert!(postinst.contains("ln -sf fitauth-desktop /usr/bin/fitauth"));
-    let postrm = read("src-tauri/linux/postrm");
-    assert!(postrm.contains("rm -f /usr/bin/fitauth"));
+    let script = linux["build"]["beforeBundleCommand"].as_str().unwrap();
+    // Run from the UI folder (Tauri's frontend dir).
+    let script_path = root().join("ui").join(script);
+    assert!(script_path.is_file(), "{script}");
     for format in ["deb", "rpm"] {
-        let config = &linux["bundle"]["linux"][format];
-        assert_eq!(config["postInstallScript"], "linux/postinst", "{format}");
-        assert_eq!(config["postRemoveScript"], "linux/postrm", "{format}");
-        let files = config["files"].as_object().unwrap();
-        assert!(
-            !files.contains_key("/usr/bin/fitauth"),
-            "{format}: a second copy"
+        let files = linux["bundle"]["linux"][format]["files"]
+            .as_object()
+            .unwrap();
+        assert_eq!(
+            files["/usr/bin/fitauth"], "../target/package-staging/fitauth",
+            "{format}: the staged CLI"
         );
         for (dest, source) in files {
+            if dest == "/usr/bin/fitauth" {
+                continue; // built by the script above
+            }
             let source = root().join("src-tauri").join(source.as_str().unwrap());
             assert!(
                 source.is_file(),

@@ -398,4 +398,6 @@ fn scripts_it_runs_exist() {
             assert!(file.is_file(), "{word} does not exist");
         }
     }
+    // The Linux packages' beforeBundleCommand.
+    assert!(root().join("scripts/stage-cli").is_file());
 }
