@@ -19,6 +19,18 @@ pub struct Launch {
 }
 
 pub fn launch(app: &App, settle: Duration, log: &std::path::Path) -> Result<Launch, String> {
+    // A copy still running (the E2E driver's, ending) would take this launch as its second
+    // instance: wait until it is gone.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while running(&app.exe) {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{} is still running from before",
+                app.exe.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let started = Instant::now();
     let mut child = Command::new(&app.exe)
@@ -75,6 +87,18 @@ fn stop(child: &mut std::process::Child) {
     let _ = child.wait();
     // WebKit's helpers end with their parent; give them a moment so the next launch starts clean.
     std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Whether a process of `exe` is running.
+fn running(exe: &std::path::Path) -> bool {
+    let Ok(exe) = std::fs::canonicalize(exe) else {
+        return false;
+    };
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| std::fs::read_link(entry.path().join("exe")).is_ok_and(|p| p == exe))
 }
 
 /// PSS of `root` and all its descendants, from /proc/PID/smaps_rollup.

@@ -134,6 +134,23 @@ fn prepare(name: &str) -> (PathBuf, PathBuf, Vec<(&'static str, String)>) {
     (app, work, envs)
 }
 
+/// What the app (started by WebKitWebDriver) and its second copy inherit for a sign-in: the
+/// scripted browser that consents as SBX123 and hands the link to a second launch of `app`.
+fn consenting_browser(app: &Path, work: &Path) -> [(&'static str, String); 4] {
+    [
+        (
+            "BROWSER",
+            root()
+                .join("tests/e2e/second-launch-browser")
+                .display()
+                .to_string(),
+        ),
+        ("FITAUTH_E2E_WORK", work.display().to_string()),
+        ("FITAUTH_E2E_APP", app.display().to_string()),
+        ("FITAUTH_TEST_USER", "SBX123".into()),
+    ]
+}
+
 /// A view's tab in the top bar.
 fn nav(view: &str) -> String {
     format!("//nav[@aria-label='Views']//button[starts-with(normalize-space(),'{view}')]")
@@ -384,18 +401,8 @@ fn text_button(text: &str) -> String {
 #[ignore = "needs tauri-driver, WebKitWebDriver, a display and a keyring: run scripts/e2e"]
 async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     let (app, work, mut envs) = prepare("main");
-    // Everything the app (started by WebKitWebDriver) and its second copy inherit.
+    envs.extend(consenting_browser(&app, &work));
     envs.extend([
-        (
-            "BROWSER",
-            root()
-                .join("tests/e2e/second-launch-browser")
-                .display()
-                .to_string(),
-        ),
-        ("FITAUTH_E2E_WORK", work.display().to_string()),
-        ("FITAUTH_E2E_APP", app.display().to_string()),
-        ("FITAUTH_TEST_USER", "SBX123".into()),
         // Who consents next, switched by the test between sign-ins.
         (
             "FITAUTH_TEST_USER_FILE",
@@ -917,19 +924,10 @@ async fn ipc_round_trips() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(5);
     let (app, work, mut envs) = prepare("ipc");
-    envs.extend([
-        (
-            "BROWSER",
-            root()
-                .join("tests/e2e/second-launch-browser")
-                .display()
-                .to_string(),
-        ),
-        ("FITAUTH_E2E_WORK", work.display().to_string()),
-        ("FITAUTH_E2E_APP", app.display().to_string()),
-        ("FITAUTH_TEST_USER", "SBX123".into()),
-    ]);
+    envs.extend(consenting_browser(&app, &work));
     let (driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
+    // The built-in sandbox, also when the build has a default registration of its own.
+    click(&client, "//input[@type='radio' and @value='sandbox']").await;
     wait_for(&client, "//label[contains(@class,'scope')]").await;
     click(&client, &text_button("Select all")).await;
     click(
