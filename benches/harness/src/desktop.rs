@@ -43,9 +43,12 @@ pub fn launch(app: &App, settle: Duration, log: &std::path::Path) -> Result<Laun
     let pattern = format!("^{}$", app.title);
     let visible_after = loop {
         if let Ok(Some(status)) = child.try_wait() {
+            let said = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = said.lines().rev().take(12).collect();
             return Err(format!(
-                "{} exited ({status}) before showing a window",
-                app.exe.display()
+                "{} exited ({status}) before showing a window; it said:\n{}",
+                app.exe.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             ));
         }
         let found = Command::new("xdotool")
