@@ -8,6 +8,10 @@ use std::time::Instant;
 
 use fitauth_sandbox::{Control, SettingsPatch};
 
+/// The login the tests use too.
+#[path = "../../../tests/support/logins.rs"]
+mod logins;
+
 pub const ACCOUNT: &str = "bench";
 
 pub struct Cli {
@@ -50,18 +54,7 @@ impl Cli {
 
     /// `fitauth login` against the sandbox, with the scripted browser consenting.
     pub fn login(&self) -> Result<(), String> {
-        self.ok(&[
-            "login",
-            "--provider",
-            "fitbit",
-            "--client-id",
-            "sandbox-client",
-            "--scopes",
-            "activity profile sleep",
-            "--account",
-            ACCOUNT,
-        ])
-        .map(|_| ())
+        self.ok(&logins::fitbit_public_client(ACCOUNT)).map(|_| ())
     }
 
     /// Whole-process time of `fitauth token` with a fresh token (no network: store and keyring).
