@@ -11,7 +11,7 @@ mod report;
 mod sizes;
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
@@ -26,30 +26,37 @@ struct Args {
     /// One repetition of everything, no targets (the test command's smoke run).
     #[arg(long)]
     smoke: bool,
+    /// Only these parts (repeatable; all of them when absent). `--only protocol` needs none of
+    /// the files below: scripts/bench-profiles uses it to compare release profiles.
+    #[arg(long, value_enum)]
+    only: Vec<Part>,
+    /// Protocol calls per row (default: 200, or 2 in a smoke run).
+    #[arg(long)]
+    calls: Option<usize>,
     /// Fitauth's desktop executable.
     #[arg(long)]
-    app: PathBuf,
+    app: Option<PathBuf>,
     /// The `fitauth` command.
     #[arg(long)]
-    cli: PathBuf,
+    cli: Option<PathBuf>,
     /// The bare Tauri app (benches/bare-tauri).
     #[arg(long)]
-    bare: PathBuf,
+    bare: Option<PathBuf>,
     /// Fitauth's .deb.
     #[arg(long)]
-    app_deb: PathBuf,
+    app_deb: Option<PathBuf>,
     /// The bare app's .deb.
     #[arg(long)]
-    bare_deb: PathBuf,
+    bare_deb: Option<PathBuf>,
     /// The repository (for the scripted browser, tests/support/consenting-browser).
     #[arg(long)]
-    root: PathBuf,
-    /// Where to write the Markdown table.
+    root: Option<PathBuf>,
+    /// Where to write the Markdown table (otherwise it is only printed).
     #[arg(long)]
-    markdown: PathBuf,
+    markdown: Option<PathBuf>,
     /// Where to write the JSON.
     #[arg(long)]
-    json: PathBuf,
+    json: Option<PathBuf>,
     /// Text added after the table (scripts/bench passes where the bytes go, from cargo bloat).
     #[arg(long)]
     notes: Vec<PathBuf>,
@@ -62,12 +69,41 @@ struct Args {
     command: String,
 }
 
+/// The parts of the benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// Executables, `.deb`s and installed sizes.
+    Sizes,
+    /// Launch to a visible window, and memory.
+    Launch,
+    /// The IPC round-trips (from `--ipc`).
+    Ipc,
+    /// Each protocol call through fitauth-core, plain reqwest and curl.
+    Protocol,
+    /// The `fitauth` command: a cached token, eight concurrent tokens.
+    Cli,
+}
+
+/// A path the chosen parts need.
+fn need<'a>(path: &'a Option<PathBuf>, flag: &str) -> Result<&'a PathBuf, String> {
+    path.as_ref()
+        .ok_or_else(|| format!("{flag} is needed for the parts asked for (see --only)"))
+}
+
 struct Plan {
     launches: usize,
     settle: Duration,
     calls: usize,
     token_runs: usize,
     concurrency_runs: usize,
+    /// Targets apply (not in a smoke run).
+    targets: bool,
+}
+
+impl Plan {
+    fn target(&self, ratio: f64) -> Option<f64> {
+        self.targets.then_some(ratio)
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -90,95 +126,150 @@ async fn run(args: Args) -> Result<(), String> {
         Plan {
             launches: 1,
             settle: Duration::from_secs(1),
-            calls: 2,
+            calls: args.calls.unwrap_or(2),
             token_runs: 2,
             concurrency_runs: 1,
+            targets: false,
         }
     } else {
         Plan {
             launches: 7,
             settle: Duration::from_secs(10),
-            calls: 200,
+            calls: args.calls.unwrap_or(200),
             token_runs: 30,
             concurrency_runs: 10,
+            targets: true,
         }
     };
-    let target = |t: f64| (!args.smoke).then_some(t);
+    let wants = |part: Part| args.only.is_empty() || args.only.contains(&part);
     let scratch = std::env::temp_dir().join(format!("fitauth-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
 
-    // What people download and install.
+    if wants(Part::Sizes) {
+        rows.extend(size_rows(&args, &plan, &scratch)?);
+    }
+    if wants(Part::Launch) {
+        rows.extend(launch_rows(&args, &plan, &scratch)?);
+    }
+    if let (true, Some(path)) = (wants(Part::Ipc), &args.ipc) {
+        rows.extend(ipc_rows(path)?);
+    }
+    if wants(Part::Protocol) || wants(Part::Cli) {
+        provider_rows(&args, &plan, &scratch, &wants, &mut rows, &mut notes).await?;
+    }
+    if let Some(root) = &args.root {
+        notes.push(ui_bundle_note(&root.join("ui/dist")));
+    }
+    for path in &args.notes {
+        notes.push(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    let report = Report {
+        date: today(),
+        smoke: args.smoke,
+        command: args.command.clone(),
+        machine: machine(),
+        rows,
+        notes,
+    };
+    let markdown = report.markdown();
+    print!("{markdown}");
+    let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
+    for (path, text) in [(&args.markdown, markdown), (&args.json, json)] {
+        let Some(path) = path else { continue };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// What people download and install.
+fn size_rows(args: &Args, plan: &Plan, scratch: &Path) -> Result<Vec<Row>, String> {
     eprintln!("== sizes");
+    let (app, cli, bare) = (
+        need(&args.app, "--app")?,
+        need(&args.cli, "--cli")?,
+        need(&args.bare, "--bare")?,
+    );
+    let (app_deb, bare_deb) = (
+        need(&args.app_deb, "--app-deb")?,
+        need(&args.bare_deb, "--bare-deb")?,
+    );
     let size = |p: &PathBuf| sizes::file_bytes(p).map(|b| Summary::exact(b as f64));
-    rows.push(Row::new(
-        "release executable (`fitauth-desktop`)",
-        Unit::Bytes,
-        size(&args.app)?,
-        "bare Tauri",
-        size(&args.bare)?,
-        target(1.25),
-    ));
-    let both = Summary::exact(size(&args.app)?.median + size(&args.cli)?.median);
-    rows.push(Row::new(
-        "both executables (`fitauth-desktop` + `fitauth`)",
-        Unit::Bytes,
-        both,
-        "bare Tauri",
-        size(&args.bare)?,
-        None,
-    ));
-    rows.push(Row::new(
-        "`.deb`",
-        Unit::Bytes,
-        size(&args.app_deb)?,
-        "bare Tauri",
-        size(&args.bare_deb)?,
-        target(1.25),
-    ));
     let installed =
-        |deb: &PathBuf| sizes::installed_bytes(deb, &scratch).map(|b| Summary::exact(b as f64));
-    rows.push(Row::new(
-        "installed size",
-        Unit::Bytes,
-        installed(&args.app_deb)?,
-        "bare Tauri",
-        installed(&args.bare_deb)?,
-        target(1.25),
-    ));
+        |deb: &PathBuf| sizes::installed_bytes(deb, scratch).map(|b| Summary::exact(b as f64));
+    Ok(vec![
+        Row::new(
+            "release executable (`fitauth-desktop`)",
+            Unit::Bytes,
+            size(app)?,
+            "bare Tauri",
+            size(bare)?,
+            plan.target(1.25),
+        ),
+        Row::new(
+            "both executables (`fitauth-desktop` + `fitauth`)",
+            Unit::Bytes,
+            Summary::exact(size(app)?.median + size(cli)?.median),
+            "bare Tauri",
+            size(bare)?,
+            None,
+        ),
+        Row::new(
+            "`.deb`",
+            Unit::Bytes,
+            size(app_deb)?,
+            "bare Tauri",
+            size(bare_deb)?,
+            plan.target(1.25),
+        ),
+        Row::new(
+            "installed size",
+            Unit::Bytes,
+            installed(app_deb)?,
+            "bare Tauri",
+            installed(bare_deb)?,
+            plan.target(1.25),
+        ),
+    ])
+}
 
-    // Launch and memory, taking turns.
+/// Each app's own data directories under the scratch directory.
+fn app_env(scratch: &Path, home: &str) -> Vec<(String, String)> {
+    let dir = scratch.join("data").join(home);
+    vec![
+        ("XDG_DATA_HOME".to_owned(), dir.display().to_string()),
+        (
+            "XDG_CONFIG_HOME".to_owned(),
+            dir.join("config").display().to_string(),
+        ),
+        (
+            "FITAUTH_HOME".to_owned(),
+            dir.join("fitauth").display().to_string(),
+        ),
+    ]
+}
+
+/// Launch and memory, the two apps taking turns.
+fn launch_rows(args: &Args, plan: &Plan, scratch: &Path) -> Result<Vec<Row>, String> {
     eprintln!(
         "== launches ({} each, {} s to settle)",
         plan.launches,
         plan.settle.as_secs()
     );
-    let data = scratch.join("data");
-    let env = |home: &str| {
-        vec![
-            (
-                "XDG_DATA_HOME".to_owned(),
-                data.join(home).display().to_string(),
-            ),
-            (
-                "XDG_CONFIG_HOME".to_owned(),
-                data.join(home).join("config").display().to_string(),
-            ),
-            (
-                "FITAUTH_HOME".to_owned(),
-                data.join(home).join("fitauth").display().to_string(),
-            ),
-        ]
-    };
     let fitauth_app = desktop::App {
-        exe: args.app.clone(),
+        exe: need(&args.app, "--app")?.clone(),
         title: "Fitauth".into(),
-        env: env("app"),
+        env: app_env(scratch, "app"),
     };
     let bare_app = desktop::App {
-        exe: args.bare.clone(),
+        exe: need(&args.bare, "--bare")?.clone(),
         title: "Bare Tauri".into(),
-        env: env("bare"),
+        env: app_env(scratch, "bare"),
     };
     let (mut launch, mut pss) = ((vec![], vec![]), (vec![], vec![]));
     for _ in 0..plan.launches {
@@ -197,60 +288,74 @@ async fn run(args: Args) -> Result<(), String> {
         pss.0.push(a.pss_kib as f64);
         pss.1.push(b.pss_kib as f64);
     }
-    rows.push(Row::new(
-        "launch to a visible window",
-        Unit::Seconds,
-        Summary::of(&launch.0),
-        "bare Tauri",
-        Summary::of(&launch.1),
-        target(1.2),
-    ));
-    rows.push(Row::new(
-        format!(
-            "PSS of the app and its WebKit processes after {} s",
-            plan.settle.as_secs()
+    Ok(vec![
+        Row::new(
+            "launch to a visible window",
+            Unit::Seconds,
+            Summary::of(&launch.0),
+            "bare Tauri",
+            Summary::of(&launch.1),
+            plan.target(1.2),
         ),
-        Unit::Kib,
-        Summary::of(&pss.0),
-        "bare Tauri",
-        Summary::of(&pss.1),
-        target(1.15),
-    ));
+        Row::new(
+            format!(
+                "PSS of the app and its WebKit processes after {} s",
+                plan.settle.as_secs()
+            ),
+            Unit::Kib,
+            Summary::of(&pss.0),
+            "bare Tauri",
+            Summary::of(&pss.1),
+            plan.target(1.15),
+        ),
+    ])
+}
 
-    // Through the desktop's IPC, measured in the page by the E2E driver (scripts/bench).
-    if let Some(path) = &args.ipc {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let ipc: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        let seconds = |key: &str| -> Result<Summary, String> {
-            let ms: Vec<f64> = ipc[key]
-                .as_array()
-                .ok_or(format!("{key} missing from {}", path.display()))?
-                .iter()
-                .filter_map(|v| v.as_f64())
-                .map(|ms| ms / 1e3)
-                .collect();
-            Ok(Summary::of(&ms))
-        };
-        let ping = seconds("ping_ms")?;
-        rows.push(Row::new(
+/// Through the desktop's IPC, measured in the page by the E2E driver (scripts/bench).
+fn ipc_rows(path: &Path) -> Result<Vec<Row>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let ipc: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let seconds = |key: &str| -> Result<Summary, String> {
+        let ms: Vec<f64> = ipc[key]
+            .as_array()
+            .ok_or(format!("{key} missing from {}", path.display()))?
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .map(|ms| ms / 1e3)
+            .collect();
+        Ok(Summary::of(&ms))
+    };
+    let ping = seconds("ping_ms")?;
+    Ok(vec![
+        Row::new(
             "Inspect's Refresh through IPC (refresh, save, answer)",
             Unit::Seconds,
             seconds("refresh_ms")?,
             "bare Tauri IPC round-trip",
             ping.clone(),
             None,
-        ));
-        rows.push(Row::new(
+        ),
+        Row::new(
             "Inspect's Introspect through IPC",
             Unit::Seconds,
             seconds("introspect_ms")?,
             "bare Tauri IPC round-trip",
             ping,
             None,
-        ));
-    }
+        ),
+    ])
+}
 
-    // The provider side, in this process, on loopback.
+/// The provider side, in this process, on loopback: the protocol calls and the `fitauth`
+/// command.
+async fn provider_rows(
+    args: &Args,
+    plan: &Plan,
+    scratch: &Path,
+    wants: &dyn Fn(Part) -> bool,
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
     let sandbox = Sandbox::start(SandboxConfig {
         port: 0,
         auto_approve: true,
@@ -268,112 +373,93 @@ async fn run(args: Args) -> Result<(), String> {
             ..Default::default()
         });
 
-    eprintln!("== protocol calls ({} each)", plan.calls);
-    let protocol = protocol::Protocol::new(&base)?;
-    for (name, t) in protocol.run(plan.calls).await? {
-        let core = Summary::of(&t.core);
-        rows.push(Row::new(
-            format!("{name} through fitauth-core"),
-            Unit::Seconds,
-            core.clone(),
-            "plain warm reqwest",
-            Summary::of(&t.reqwest),
-            target(1.2),
-        ));
-        rows.push(Row::new(
-            format!("{name} through fitauth-core"),
-            Unit::Seconds,
-            core,
-            "`curl`, a process per request",
-            Summary::of(&t.curl),
-            None,
+    if wants(Part::Protocol) {
+        eprintln!("== protocol calls ({} each)", plan.calls);
+        let protocol = protocol::Protocol::new(&base)?;
+        for (name, t) in protocol.run(plan.calls).await? {
+            let core = Summary::of(&t.core);
+            rows.push(Row::new(
+                format!("{name} through fitauth-core"),
+                Unit::Seconds,
+                core.clone(),
+                "plain warm reqwest",
+                Summary::of(&t.reqwest),
+                plan.target(1.2),
+            ));
+            rows.push(Row::new(
+                format!("{name} through fitauth-core"),
+                Unit::Seconds,
+                core,
+                "`curl`, a process per request",
+                Summary::of(&t.curl),
+                None,
+            ));
+        }
+        notes.push(format!(
+            "The protocol rows are {} calls each; `curl` is a process per request, so its figure \
+             includes starting curl.",
+            plan.calls
         ));
     }
 
-    eprintln!("== the fitauth command");
-    let cli = cli::Cli {
-        fitauth: args.cli.clone(),
-        home: data.join("cli"),
-        base: base.clone(),
-        browser: args.root.join("tests/support/consenting-browser"),
-    };
-    let control = sandbox.control();
-    let (cached, lookup, concurrent, single) = tokio::task::block_in_place(|| {
-        // The scripted browser fills in the consent page; auto-approve redirects at once.
-        cli.login()?;
-        let lookup_args = cli::access_token_lookup()?;
-        let (mut cached, mut lookup) = (vec![], vec![]);
-        for _ in 0..plan.token_runs {
-            cached.push(cli.cached_token()?);
-            lookup.push(cli::secret_tool_lookup(&lookup_args)?);
-        }
-        let (mut concurrent, mut single) = (vec![], vec![]);
-        control.clear_refresh_stats();
-        for _ in 0..plan.concurrency_runs {
-            // One refresh that leaves a token due within five minutes...
-            cli::issue_short_tokens(&control, true);
-            single.push(cli.refresh()?);
-            // ...which eight `fitauth token` then find, and refresh once between them.
-            cli::issue_short_tokens(&control, false);
-            concurrent.push(cli.concurrent_tokens(8)?);
-        }
-        Ok::<_, String>((cached, lookup, concurrent, single))
-    })?;
-    rows.push(Row::new(
-        "cached `fitauth token`, whole process",
-        Unit::Seconds,
-        Summary::of(&cached),
-        "`secret-tool lookup`",
-        Summary::of(&lookup),
-        target(2.0),
-    ));
-    rows.push(Row::new(
-        "8 concurrent `fitauth token` on an expired token",
-        Unit::Seconds,
-        Summary::of(&concurrent),
-        "one `fitauth refresh`",
-        Summary::of(&single),
-        target(1.5),
-    ));
-    let stats = control.refresh_stats();
+    if wants(Part::Cli) {
+        eprintln!("== the fitauth command");
+        let cli = cli::Cli {
+            fitauth: need(&args.cli, "--cli")?.clone(),
+            home: scratch.join("data").join("cli"),
+            base: base.clone(),
+            browser: need(&args.root, "--root")?.join("tests/support/consenting-browser"),
+        };
+        let control = sandbox.control();
+        let (cached, lookup, concurrent, single) = tokio::task::block_in_place(|| {
+            // The scripted browser fills in the consent page; auto-approve redirects at once.
+            cli.login()?;
+            let lookup_args = cli::access_token_lookup()?;
+            let (mut cached, mut lookup) = (vec![], vec![]);
+            for _ in 0..plan.token_runs {
+                cached.push(cli.cached_token()?);
+                lookup.push(cli::secret_tool_lookup(&lookup_args)?);
+            }
+            let (mut concurrent, mut single) = (vec![], vec![]);
+            control.clear_refresh_stats();
+            for _ in 0..plan.concurrency_runs {
+                // One refresh that leaves a token due within five minutes...
+                cli::issue_short_tokens(&control, true);
+                single.push(cli.refresh()?);
+                // ...which eight `fitauth token` then find, and refresh once between them.
+                cli::issue_short_tokens(&control, false);
+                concurrent.push(cli.concurrent_tokens(8)?);
+            }
+            Ok::<_, String>((cached, lookup, concurrent, single))
+        })?;
+        rows.push(Row::new(
+            "cached `fitauth token`, whole process",
+            Unit::Seconds,
+            Summary::of(&cached),
+            "`secret-tool lookup`",
+            Summary::of(&lookup),
+            plan.target(2.0),
+        ));
+        rows.push(Row::new(
+            "8 concurrent `fitauth token` on an expired token",
+            Unit::Seconds,
+            Summary::of(&concurrent),
+            "one `fitauth refresh`",
+            Summary::of(&single),
+            plan.target(1.5),
+        ));
+        let stats = control.refresh_stats();
+        let refreshes =
+            stats.active + stats.within_grace + stats.stale + stats.revoked + stats.unknown;
+        let per_eight =
+            (refreshes as f64 - plan.concurrency_runs as f64) / plan.concurrency_runs as f64;
+        notes.push(format!(
+            "The eight concurrent `fitauth token` sent {per_eight:.1} refresh request(s) to the \
+             provider per run (one is the aim: the refresh lock makes the other seven wait and \
+             read the new token)."
+        ));
+    }
     sandbox.shutdown().await;
-    let refreshes = stats.active + stats.within_grace + stats.stale + stats.revoked + stats.unknown;
-    let per_eight =
-        (refreshes as f64 - plan.concurrency_runs as f64) / plan.concurrency_runs as f64;
-    let mut notes = vec![format!(
-        "The eight concurrent `fitauth token` sent {per_eight:.1} refresh request(s) to the \
-         provider per run (one is the aim: the refresh lock makes the other seven wait and read \
-         the new token). The protocol rows are {} calls each; `curl` is a process per request, \
-         so its figure includes starting curl.",
-        plan.calls
-    )];
-    notes.push(ui_bundle_note(&args.root.join("ui/dist")));
-    for path in &args.notes {
-        notes.push(std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
-    }
-    let report = Report {
-        date: today(),
-        smoke: args.smoke,
-        command: args.command.clone(),
-        machine: machine(),
-        rows,
-        notes,
-    };
-    let markdown = report.markdown();
-    print!("{markdown}");
-    for (path, text) in [
-        (&args.markdown, markdown),
-        (
-            &args.json,
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n",
-        ),
-    ] {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        }
-        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
 
