@@ -16,6 +16,8 @@ pub struct App {
 pub struct Launch {
     pub visible_after: Duration,
     pub pss_kib: u64,
+    /// The same PSS by process: the app's own, then each WebKit helper by name.
+    pub pss_by_process: Vec<(String, u64)>,
 }
 
 pub fn launch(app: &App, settle: Duration, log: &std::path::Path) -> Result<Launch, String> {
@@ -66,11 +68,12 @@ pub fn launch(app: &App, settle: Duration, log: &std::path::Path) -> Result<Laun
         std::thread::sleep(Duration::from_millis(2));
     };
     std::thread::sleep(settle);
-    let pss_kib = tree_pss_kib(child.id());
+    let pss_by_process = tree_pss(child.id());
     stop(&mut child);
     Ok(Launch {
         visible_after,
-        pss_kib,
+        pss_kib: pss_by_process.iter().map(|(_, kib)| kib).sum(),
+        pss_by_process,
     })
 }
 
@@ -104,8 +107,9 @@ fn running(exe: &std::path::Path) -> bool {
         .any(|entry| std::fs::read_link(entry.path().join("exe")).is_ok_and(|p| p == exe))
 }
 
-/// PSS of `root` and all its descendants, from /proc/PID/smaps_rollup.
-pub fn tree_pss_kib(root: u32) -> u64 {
+/// PSS of `root` and all its descendants, from /proc/PID/smaps_rollup, with each process's
+/// name (`comm`: "WebKitWebProces", "WebKitNetworkPr", ...); `root` first.
+pub fn tree_pss(root: u32) -> Vec<(String, u64)> {
     let mut parents = Vec::new();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
@@ -131,7 +135,12 @@ pub fn tree_pss_kib(root: u32) -> u64 {
         tree.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
         i += 1;
     }
-    tree.iter().map(|pid| pss_kib(*pid)).sum()
+    tree.iter()
+        .map(|pid| {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            (name.trim().to_owned(), pss_kib(*pid))
+        })
+        .collect()
 }
 
 /// The parent pid from /proc/PID/stat (the field after the parenthesised name, which may contain
@@ -164,6 +173,8 @@ mod tests {
 
     #[test]
     fn this_process_has_memory() {
-        assert!(tree_pss_kib(std::process::id()) > 0);
+        let tree = tree_pss(std::process::id());
+        assert!(tree[0].1 > 0);
+        assert!(!tree[0].0.is_empty());
     }
 }

@@ -11,6 +11,7 @@ mod report;
 mod sizes;
 mod stats;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -84,6 +85,17 @@ enum Part {
     Cli,
 }
 
+/// Whole-process timings of the `fitauth` command and its baselines.
+#[derive(Default)]
+struct CliTimings {
+    cached: Vec<f64>,
+    lookup: Vec<f64>,
+    single: Vec<f64>,
+    concurrent: Vec<f64>,
+    concurrent_fresh: Vec<f64>,
+    concurrent_lookups: Vec<f64>,
+}
+
 /// A path the chosen parts need.
 fn need<'a>(path: &'a Option<PathBuf>, flag: &str) -> Result<&'a PathBuf, String> {
     path.as_ref()
@@ -151,7 +163,7 @@ async fn run(args: Args) -> Result<(), String> {
         rows.extend(size_rows(&args, &plan, &scratch)?);
     }
     if wants(Part::Launch) {
-        rows.extend(launch_rows(&args, &plan, &scratch)?);
+        rows.extend(launch_rows(&args, &plan, &scratch, &mut notes)?);
     }
     if let (true, Some(path)) = (wants(Part::Ipc), &args.ipc) {
         rows.extend(ipc_rows(path)?);
@@ -255,7 +267,12 @@ fn app_env(scratch: &Path, home: &str) -> Vec<(String, String)> {
 }
 
 /// Launch and memory, the two apps taking turns.
-fn launch_rows(args: &Args, plan: &Plan, scratch: &Path) -> Result<Vec<Row>, String> {
+fn launch_rows(
+    args: &Args,
+    plan: &Plan,
+    scratch: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Row>, String> {
     eprintln!(
         "== launches ({} each, {} s to settle)",
         plan.launches,
@@ -272,6 +289,7 @@ fn launch_rows(args: &Args, plan: &Plan, scratch: &Path) -> Result<Vec<Row>, Str
         env: app_env(scratch, "bare"),
     };
     let (mut launch, mut pss) = ((vec![], vec![]), (vec![], vec![]));
+    let mut by_process = (BTreeMap::new(), BTreeMap::new());
     for _ in 0..plan.launches {
         let a = tokio::task::block_in_place(|| {
             desktop::launch(
@@ -287,7 +305,33 @@ fn launch_rows(args: &Args, plan: &Plan, scratch: &Path) -> Result<Vec<Row>, Str
         launch.1.push(b.visible_after.as_secs_f64());
         pss.0.push(a.pss_kib as f64);
         pss.1.push(b.pss_kib as f64);
+        for (launch, into) in [(&a, &mut by_process.0), (&b, &mut by_process.1)] {
+            // Summed by name within a launch (two web processes count as one entry).
+            let mut this = BTreeMap::new();
+            for (i, (name, kib)) in launch.pss_by_process.iter().enumerate() {
+                let name = if i == 0 {
+                    "the app itself"
+                } else {
+                    name.as_str()
+                };
+                *this.entry(name.to_owned()).or_insert(0.0) += *kib as f64;
+            }
+            for (name, kib) in this {
+                into.entry(name).or_insert_with(Vec::new).push(kib);
+            }
+        }
     }
+    let medians = |m: &BTreeMap<String, Vec<f64>>| {
+        m.iter()
+            .map(|(name, kib)| format!("{name} {:.0} MiB", Summary::of(kib).median / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    notes.push(format!(
+        "Where the memory is (PSS by process, medians): Fitauth: {}; bare Tauri: {}.",
+        medians(&by_process.0),
+        medians(&by_process.1)
+    ));
     Ok(vec![
         Row::new(
             "launch to a visible window",
@@ -411,27 +455,32 @@ async fn provider_rows(
             browser: need(&args.root, "--root")?.join("tests/support/consenting-browser"),
         };
         let control = sandbox.control();
-        let (cached, lookup, concurrent, single) = tokio::task::block_in_place(|| {
+        let t = tokio::task::block_in_place(|| {
             // The scripted browser fills in the consent page; auto-approve redirects at once.
             cli.login()?;
             let lookup_args = cli::access_token_lookup()?;
-            let (mut cached, mut lookup) = (vec![], vec![]);
+            let mut t = CliTimings::default();
             for _ in 0..plan.token_runs {
-                cached.push(cli.cached_token()?);
-                lookup.push(cli::secret_tool_lookup(&lookup_args)?);
+                t.cached.push(cli.cached_token()?);
+                t.lookup.push(cli::secret_tool_lookup(&lookup_args)?);
             }
-            let (mut concurrent, mut single) = (vec![], vec![]);
             control.clear_refresh_stats();
             for _ in 0..plan.concurrency_runs {
                 // One refresh that leaves a token due within five minutes...
                 cli::issue_short_tokens(&control, true);
-                single.push(cli.refresh()?);
+                t.single.push(cli.refresh()?);
                 // ...which eight `fitauth token` then find, and refresh once between them.
                 cli::issue_short_tokens(&control, false);
-                concurrent.push(cli.concurrent_tokens(8)?);
+                t.concurrent.push(cli.concurrent_tokens(8)?);
+                // What eight processes cost on their own: eight on the fresh token, and eight
+                // lookups of the keyring.
+                t.concurrent_fresh.push(cli.concurrent_tokens(8)?);
+                t.concurrent_lookups
+                    .push(cli::concurrent_lookups(&lookup_args, 8)?);
             }
-            Ok::<_, String>((cached, lookup, concurrent, single))
+            Ok::<_, String>(t)
         })?;
+        let (cached, lookup, concurrent, single) = (t.cached, t.lookup, t.concurrent, t.single);
         rows.push(Row::new(
             "cached `fitauth token`, whole process",
             Unit::Seconds,
@@ -447,6 +496,22 @@ async fn provider_rows(
             "one `fitauth refresh`",
             Summary::of(&single),
             plan.target(1.5),
+        ));
+        rows.push(Row::new(
+            "8 concurrent `fitauth token` on a fresh token (no refresh)",
+            Unit::Seconds,
+            Summary::of(&t.concurrent_fresh),
+            "one cached `fitauth token`",
+            Summary::of(&cached),
+            None,
+        ));
+        rows.push(Row::new(
+            "8 concurrent `secret-tool lookup`",
+            Unit::Seconds,
+            Summary::of(&t.concurrent_lookups),
+            "one `secret-tool lookup`",
+            Summary::of(&lookup),
+            None,
         ));
         let stats = control.refresh_stats();
         let refreshes =
