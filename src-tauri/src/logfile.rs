@@ -50,3 +50,43 @@ pub fn init(dir: &Path) -> Option<PathBuf> {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    /// The log is the person's own: a directory and a file left readable by an older version are
+    /// made private, its lines are kept, and a link planted in its place is not followed.
+    #[test]
+    fn the_log_is_private_even_when_it_was_not() {
+        let dir = std::env::temp_dir().join(format!("fitauth-logfile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.join(FILE_NAME);
+        std::fs::write(&path, "an earlier line\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+        assert_eq!(init(&dir).as_deref(), Some(path.as_path()));
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        tracing::warn!("a line from the test");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("an earlier line\n"), "{text}");
+        assert!(text.contains("a line from the test"), "{text}");
+
+        // A symlink where the log should be: opening it fails rather than writing through it.
+        let elsewhere = dir.join("elsewhere");
+        std::fs::write(&elsewhere, "").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert!(open_private_append(&path).is_err());
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

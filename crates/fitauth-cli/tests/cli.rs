@@ -843,14 +843,22 @@ async fn a_refresh_that_never_gets_an_answer_is_retried_then_reported() {
     // The provider never answers in time.
     h.fault(json!({ "kind": "slow", "path": "/oauth2/token", "delay_ms": 20000 }))
         .await;
+    let started = std::time::Instant::now();
     let out = h
         .run_with(&["refresh"], |c| {
             c.env("FITAUTH_TIMEOUT", "3");
         })
         .await;
+    let seconds = started.elapsed().as_secs_f64();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("did not answer in time"), "{stderr}");
+    // The timeout is a deadline for the whole command, retries included (plus the process's
+    // start and its store and keyring work, which no timeout cuts short).
+    assert!(
+        seconds <= 3.0 + 2.0,
+        "fitauth refresh --timeout 3 took {seconds:.1} s"
+    );
     let tries = h.refresh_requests().await;
     assert!(
         tries.len() >= 2,

@@ -13,6 +13,16 @@ use crate::httplog::{self, ExchangeLog, HttpExchange};
 use crate::ratelimit::{self, RateLimit};
 use crate::secret::{AccessToken, ClientSecret, Redactor};
 
+tokio::task_local! {
+    /// When the operation in progress must end (see [`HttpClient::within`]).
+    static DEADLINE: Instant;
+}
+
+/// The deadline of the operation this task is running, if one is in force.
+pub(crate) fn deadline() -> Option<Instant> {
+    DEADLINE.try_with(|d| *d).ok()
+}
+
 /// The largest answer read from a provider; OAuth answers are a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -80,6 +90,20 @@ impl HttpClient {
         self.timeouts
     }
 
+    /// Runs `operation` so that every provider call in it ends within this client's total
+    /// timeout from now (the person's `--timeout`), retries and follow-up calls included: a
+    /// refresh before an introspect, the identity call after a code exchange. A call that would
+    /// start after the deadline fails as a timeout at once. An operation inside another keeps
+    /// the earlier deadline. Only the network is timed: waiting for a lock or the keyring is not
+    /// cut short (it must not be: a refreshed pair is being saved).
+    pub async fn within<F: std::future::Future>(&self, operation: F) -> F::Output {
+        let mut deadline = Instant::now() + self.timeouts.total;
+        if let Some(outer) = self::deadline() {
+            deadline = deadline.min(outer);
+        }
+        DEADLINE.scope(deadline, operation).await
+    }
+
     pub(crate) async fn send(&self, request: Request) -> Result<Reply, Error> {
         let Request {
             operation,
@@ -101,6 +125,14 @@ impl HttpClient {
             Method::Post => self.client.post(url.clone()),
         }
         .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(deadline) = deadline() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::warn!(op = operation.as_str(), "no time left for the call");
+                return Err(Error::Timeout { host });
+            }
+            builder = builder.timeout(left.min(self.timeouts.total));
+        }
         let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
         if let Some(auth) = &auth {
             let value = match auth {

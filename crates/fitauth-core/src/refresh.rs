@@ -52,14 +52,18 @@ impl OAuthClient {
     /// A refresh that survives a lost answer: transient failures (timeout, connection error, 5xx,
     /// 409) are retried with the *same* refresh token. Any other error is returned at once. The
     /// whole operation, retries and waits included, ends within the HTTP client's total timeout
-    /// (the person's `--timeout`): each attempt gets its share of what is left, so a lost answer
+    /// (the person's `--timeout`), or the deadline of the operation it is part of
+    /// ([`crate::HttpClient::within`]): each attempt gets its share of what is left, so a lost answer
     /// is still retried and a dead network is reported, not waited out three times.
     pub async fn refresh_with_retry(
         &self,
         refresh_token: &RefreshToken,
         policy: RetryPolicy,
     ) -> Result<TokenSet, Error> {
-        let deadline = Instant::now() + self.http.timeouts().total;
+        let mut deadline = Instant::now() + self.http.timeouts().total;
+        if let Some(operation) = crate::http::deadline() {
+            deadline = deadline.min(operation);
+        }
         let timed_out = || Error::Timeout {
             host: self
                 .config

@@ -119,7 +119,8 @@ impl SessionManager {
                 return Ok(token);
             }
         }
-        self.refresh_owned(&snapshot.id, false)
+        self.http
+            .within(self.refresh_owned(&snapshot.id, false))
             .await
             .map(|(_, token)| token)
     }
@@ -128,7 +129,10 @@ impl SessionManager {
     pub async fn refresh(&self, account: &str) -> Result<Account, Error> {
         let name = account.to_owned();
         let id = blocking(&self.store, move |s| Ok(s.resolve_account(Some(&name))?.id)).await?;
-        self.refresh_owned(&id, true).await.map(|(a, _)| a)
+        self.http
+            .within(self.refresh_owned(&id, true))
+            .await
+            .map(|(a, _)| a)
     }
 
     /// For a timer: refreshes every active account whose access token expires within
@@ -142,9 +146,15 @@ impl SessionManager {
         for account in meta.accounts {
             let due = account.state == AccountState::Active
                 && account.has_refresh_token
-                && account.expires_at.is_some_and(|e| e - now <= margin_secs);
+                && account
+                    .expires_at
+                    .is_some_and(|e| e.saturating_sub(now) <= margin_secs);
             if due {
-                let result = self.refresh_owned(&account.id, false).await.map(|(a, _)| a);
+                let result = self
+                    .http
+                    .within(self.refresh_owned(&account.id, false))
+                    .await
+                    .map(|(a, _)| a);
                 outcomes.push(RefreshOutcome {
                     account: account.name,
                     result,
@@ -162,7 +172,7 @@ impl SessionManager {
             .filter(|a| a.state == AccountState::Active && a.has_refresh_token)
             .filter_map(|a| a.expires_at)
             .min()
-            .map(|e| e - MIN_VALIDITY_SECS)
+            .map(|e| e.saturating_sub(MIN_VALIDITY_SECS))
     }
 
     /// Holds the account's refresh locks (in this process and across processes) until the guard
@@ -361,7 +371,7 @@ fn is_fresh(account: &Account, now: i64) -> bool {
     account.state == AccountState::Active
         && account
             .expires_at
-            .is_none_or(|e| e - now >= MIN_VALIDITY_SECS)
+            .is_none_or(|e| e.saturating_sub(now) >= MIN_VALIDITY_SECS)
 }
 
 fn check_usable(account: &Account) -> Result<(), Error> {

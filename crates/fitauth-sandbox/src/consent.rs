@@ -273,7 +273,7 @@ fn decision(shared: &Shared, dialect: Dialect, body: &[u8]) -> Response {
             "invalid_request - This consent request is unknown or was already answered",
         );
     };
-    if request.dialect != dialect || now - request.created_at > CODE_LIFETIME {
+    if request.dialect != dialect || now.saturating_sub(request.created_at) > CODE_LIFETIME {
         return error_page(
             "invalid_request - This consent request has expired; start again from the app",
         );

@@ -39,7 +39,9 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use faults::{FaultKind, FaultSpec};
+pub use observe::MAX_RECORDED;
 pub use record::RecordedRequest;
+pub use state::MAX_LIFETIME_SECS;
 pub use state::{Settings, SettingsPatch};
 pub use stats::RefreshStats;
 

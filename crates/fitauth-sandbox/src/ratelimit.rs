@@ -18,7 +18,8 @@ pub fn too_many_requests() -> Response {
 /// the limit.
 pub fn count(inner: &mut Inner, user: &str, client: &str) -> (HeaderMap, bool) {
     let now = inner.now();
-    let hour = now - now.rem_euclid(3600);
+    let into_hour = now.rem_euclid(3600);
+    let hour = now.saturating_sub(into_hour);
     let limit = inner.settings.rate_limit;
     let bucket = inner
         .buckets
@@ -33,7 +34,7 @@ pub fn count(inner: &mut Inner, user: &str, client: &str) -> (HeaderMap, bool) {
         bucket.count += 1;
     }
     let remaining = limit.saturating_sub(bucket.count);
-    let reset = hour + 3600 - now;
+    let reset = 3600 - into_hour;
     let mut headers = HeaderMap::new();
     let mut put = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {

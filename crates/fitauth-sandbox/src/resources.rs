@@ -191,7 +191,7 @@ pub async fn google_tokeninfo(
                 "sub": user.map(|u| u.health_id),
                 "scope": g.scopes.join(" "),
                 "exp": g.expires_at.to_string(),
-                "expires_in": (g.expires_at - now).to_string(),
+                "expires_in": g.expires_at.saturating_sub(now).to_string(),
                 "access_type": "offline",
             });
             // Like Google's, the address comes only with the `email` scope, and as strings.

@@ -131,15 +131,19 @@ pub struct Inner {
     pub jwt_key: [u8; 32],
 }
 
+/// The longest access token lifetime the sandbox issues, whatever the setting asks.
+pub const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
+
 impl Inner {
     pub fn now(&self) -> i64 {
         wall_clock().saturating_add(self.clock_offset)
     }
 
+    /// The access token lifetime: the setting (at most ten years), else `default`.
     pub fn access_lifetime(&self, default: i64) -> i64 {
         self.settings
             .access_token_ttl_secs
-            .map(|t| t as i64)
+            .map(|t| t.min(MAX_LIFETIME_SECS) as i64)
             .unwrap_or(default)
     }
 

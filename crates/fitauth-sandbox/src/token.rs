@@ -134,7 +134,7 @@ pub fn mint_access(
         user.and_then(clients::user),
         scopes,
         now,
-        now + lifetime,
+        now.saturating_add(lifetime),
     );
     let token = jwt::sign(&inner.jwt_key, &claims);
     inner.access.insert(
@@ -145,7 +145,7 @@ pub fn mint_access(
             user: user.map(str::to_owned),
             scopes: scopes.to_vec(),
             issued_at: now,
-            expires_at: now + lifetime,
+            expires_at: now.saturating_add(lifetime),
             revoked: false,
             used: false,
         },
@@ -267,7 +267,7 @@ fn redeem(
         }
         return Err(CodeProblem::Invalid);
     }
-    if grant.client_id != app.client_id || now - grant.issued_at > CODE_LIFETIME {
+    if grant.client_id != app.client_id || now.saturating_sub(grant.issued_at) > CODE_LIFETIME {
         return Err(CodeProblem::Invalid);
     }
     if let Some(expected) = &grant.redirect_uri {
@@ -421,7 +421,11 @@ fn fitbit_refresh(inner: &mut Inner, app: &App, form: &HashMap<String, String>) 
                 .refresh
                 .get(&new_refresh)
                 .is_some_and(|r| matches!(r.state, RefreshState::Active));
-            if now - at <= inner.settings.grace_secs as i64 && access_unused && refresh_unused {
+            if now.saturating_sub(at)
+                <= i64::try_from(inner.settings.grace_secs).unwrap_or(i64::MAX)
+                && access_unused
+                && refresh_unused
+            {
                 inner.refresh_stats.count(Presented::WithinGrace);
                 (StatusCode::OK, axum::Json(response)).into_response()
             } else {

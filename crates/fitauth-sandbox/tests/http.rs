@@ -776,3 +776,71 @@ async fn a_reset_fault_cuts_the_connection_before_any_answer() {
         .await
         .is_err());
 }
+
+/// A code grant with auto-approve: the token response.
+async fn auto_approved_grant(http: &reqwest::Client, base: &str) -> Value {
+    let resp = http.get(fitbit_authorize(base, "")).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let code = query_param(&location(&resp), "code").expect("a code");
+    exchange(http, base, &code).await
+}
+
+/// Numbers from the control API cannot overflow the sandbox: a lifetime of u64::MAX seconds is
+/// clamped to ten years, and a clock moved to either end of i64 keeps answering (a debug build
+/// would panic on overflow; a release build would wrap into tokens that expired long ago).
+#[tokio::test]
+async fn extreme_lifetimes_and_clocks_neither_overflow_nor_wrap() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let control = sandbox.control();
+    control.update_settings(SettingsPatch {
+        access_token_ttl_secs: Some(u64::MAX),
+        ..Default::default()
+    });
+    let tokens = auto_approved_grant(&http, base).await;
+    assert_eq!(
+        tokens["expires_in"].as_i64(),
+        Some(fitauth_sandbox::MAX_LIFETIME_SECS as i64),
+        "{tokens}"
+    );
+    for seconds in [i64::MAX, i64::MIN, i64::MIN, i64::MAX] {
+        control.advance_clock(seconds);
+        let tokens = auto_approved_grant(&http, base).await;
+        let expires_in = tokens["expires_in"].as_i64().unwrap_or(-1);
+        assert!(expires_in >= 0, "clock moved by {seconds}: {tokens}");
+        let (status, refreshed) = fitbit_refresh(
+            &http,
+            base,
+            tokens["refresh_token"].as_str().expect("a refresh token"),
+        )
+        .await;
+        assert_eq!(status, 200, "clock moved by {seconds}: {refreshed}");
+    }
+}
+
+/// The request log keeps the latest [`fitauth_sandbox::MAX_RECORDED`] requests, not every one
+/// since the sandbox started.
+#[tokio::test]
+async fn the_request_log_is_bounded_and_keeps_the_latest() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let total = fitauth_sandbox::MAX_RECORDED + 25;
+    for i in 0..total {
+        http.get(format!("{base}/1/user/-/profile.json?n={i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let requests = sandbox.control().requests();
+    assert_eq!(requests.len(), fitauth_sandbox::MAX_RECORDED);
+    assert_eq!(
+        requests.last().unwrap().query,
+        format!("n={}", total - 1),
+        "the newest request is kept"
+    );
+    assert_eq!(
+        requests.first().unwrap().query,
+        format!("n={}", total - fitauth_sandbox::MAX_RECORDED),
+        "the oldest are dropped"
+    );
+}

@@ -182,13 +182,20 @@ impl Fitauth {
     pub async fn introspect(&self, name: Option<&str>) -> Result<(Account, Introspection), Error> {
         let account = self.account(name).await?;
         usable(&account)?;
-        let token = self.sessions().fresh_access_token(&account.name).await?;
-        let account = self.account(Some(&account.name)).await?;
-        let client = self.sessions().client_for(&account).await?;
-        tracing::info!(account = %account.name, "introspect");
-        let verdict = client.inspect(&token).await.inspect_err(|e| {
-            tracing::warn!(account = %account.name, kind = e.kind(), "introspect failed");
-        })?;
+        // One deadline for the refresh (when due) and the question.
+        let (account, verdict) = self
+            .http()
+            .within(async {
+                let token = self.sessions().fresh_access_token(&account.name).await?;
+                let account = self.account(Some(&account.name)).await?;
+                let client = self.sessions().client_for(&account).await?;
+                tracing::info!(account = %account.name, "introspect");
+                let verdict = client.inspect(&token).await.inspect_err(|e| {
+                    tracing::warn!(account = %account.name, kind = e.kind(), "introspect failed");
+                })?;
+                Ok::<_, Error>((account, verdict))
+            })
+            .await?;
         tracing::info!(account = %account.name, active = verdict.active, "introspect: verdict received");
         self.verdicts().insert(account.id.clone(), verdict.clone());
         Ok((account, verdict))
@@ -219,8 +226,14 @@ impl Fitauth {
             };
             tracing::info!(account = %account.name, "revoke");
             let outcome = match (&refresh, &access) {
-                (Some(r), _) => client.revoke(TokenToRevoke::Refresh(r)).await,
-                (None, Some(a)) => client.revoke(TokenToRevoke::Access(a)).await,
+                (Some(r), _) => {
+                    let call = client.revoke(TokenToRevoke::Refresh(r));
+                    self.http().within(call).await
+                }
+                (None, Some(a)) => {
+                    let call = client.revoke(TokenToRevoke::Access(a));
+                    self.http().within(call).await
+                }
                 (None, None) => Ok(Revoked::AlreadyInvalid),
             };
             match &outcome {

@@ -446,15 +446,22 @@ impl Fitauth {
             })
             .await?;
         let client = OAuthClient::new(config, self.http().clone()).with_tag(record.id.clone());
-        let tokens = match authorized {
-            Authorized::Code { code, .. } => {
-                tracing::info!(app = %app.name, "exchanging the authorization code");
-                client.exchange_code(&record.authorization, &code).await?
-            }
-            Authorized::Token(tokens) => tokens,
-        };
-        tracing::info!("exchange: tokens received");
-        let who = identify(&client, &tokens).await;
+        // One deadline for the exchange and the identity call after it.
+        let (tokens, who) = self
+            .http()
+            .within(async {
+                let tokens = match authorized {
+                    Authorized::Code { code, .. } => {
+                        tracing::info!(app = %app.name, "exchanging the authorization code");
+                        client.exchange_code(&record.authorization, &code).await?
+                    }
+                    Authorized::Token(tokens) => tokens,
+                };
+                tracing::info!("exchange: tokens received");
+                let who = identify(&client, &tokens).await;
+                Ok::<_, Error>((tokens, who))
+            })
+            .await?;
         let requested = record.authorization.scopes.clone();
         let name = record.account.clone();
         let saved = self
