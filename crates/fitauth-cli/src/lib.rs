@@ -33,7 +33,7 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
-    /// Seconds to wait for a provider before giving up.
+    /// Seconds a command may wait for the provider, all its calls and retries together.
     #[arg(long, global = true, env = "FITAUTH_TIMEOUT", default_value_t = 30)]
     timeout: u64,
 
