@@ -1,8 +1,8 @@
 //! Each protocol call (exchange, refresh, introspect, revoke) made through fitauth-core against
 //! the sandbox on loopback, beside the same HTTP request made by a plain warm `reqwest` client
 //! and by `curl` (a process per request, as a shell script would). The three take turns within
-//! each repetition, so drift on the machine falls on all of them alike. Codes and tokens are
-//! obtained outside the timed part.
+//! each repetition, in a rotating order, so drift on the machine and a just-used connection
+//! favour none of them. Codes and tokens are obtained outside the timed part.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -141,7 +141,10 @@ impl Protocol {
         Ok(took)
     }
 
-    /// Four calls, `runs` repetitions each.
+    /// Four calls, `runs` repetitions each. In each repetition the grants all three clients
+    /// need are made first; then the three timed calls run back to back, in an order that
+    /// rotates from one repetition to the next, so that neither a warm connection nor the
+    /// machine's drift favours one client.
     pub async fn run(&self, runs: usize) -> Result<[(&'static str, Timings); 4], String> {
         let mut exchange = Timings::default();
         let mut refresh = Timings::default();
@@ -153,97 +156,135 @@ impl Protocol {
             .core
             .introspect(&warm.access_token, &warm.access_token)
             .await;
-        for _ in 0..runs {
-            // Exchange.
-            let (pending, code) = self.sign_in().await?;
-            let started = Instant::now();
-            self.core
-                .exchange_code(&pending, &code)
-                .await
-                .map_err(|e| e.to_string())?;
-            exchange.core.push(started.elapsed().as_secs_f64());
-            let form = self.exchange_form().await?;
-            exchange
-                .reqwest
-                .push(self.plain_post(&self.token_url, &form, None).await?);
-            let form = self.exchange_form().await?;
-            exchange.curl.push(curl(&self.token_url, &form, None)?);
+        let form: Form = vec![("token", warm.access_token.secret().into())];
+        self.plain_post(
+            &self.introspect_url,
+            &form,
+            Some(warm.access_token.secret()),
+        )
+        .await?;
+        let refresh_form = |t: &TokenSet| -> Result<Form, String> {
+            Ok(vec![
+                ("grant_type", "refresh_token".into()),
+                (
+                    "refresh_token",
+                    t.refresh_token
+                        .as_ref()
+                        .ok_or("no refresh token")?
+                        .secret()
+                        .into(),
+                ),
+                ("client_id", CLIENT_ID.into()),
+            ])
+        };
+        let revoke_form = |t: &TokenSet| -> Form {
+            vec![
+                ("token", t.access_token.secret().into()),
+                ("client_id", CLIENT_ID.into()),
+            ]
+        };
+        for i in 0..runs {
+            let order = [Client::Core, Client::Reqwest, Client::Curl];
+            let order: Vec<Client> = (0..3).map(|k| order[(i + k) % 3]).collect();
 
-            // Refresh, each client from a grant of its own made just before (a new grant for
-            // the same person and app ends the previous one, as Fitbit does).
-            let refresh_form = |t: &TokenSet| -> Result<Form, String> {
-                Ok(vec![
-                    ("grant_type", "refresh_token".into()),
-                    (
-                        "refresh_token",
-                        t.refresh_token
-                            .as_ref()
-                            .ok_or("no refresh token")?
-                            .secret()
-                            .into(),
+            // Exchange: a code of its own for each client.
+            let (pending, code) = self.sign_in().await?;
+            let (plain_form, curl_form) =
+                (self.exchange_form().await?, self.exchange_form().await?);
+            for who in &order {
+                match who {
+                    Client::Core => {
+                        let started = Instant::now();
+                        self.core
+                            .exchange_code(&pending, &code)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        exchange.core.push(started.elapsed().as_secs_f64());
+                    }
+                    Client::Reqwest => exchange
+                        .reqwest
+                        .push(self.plain_post(&self.token_url, &plain_form, None).await?),
+                    Client::Curl => exchange.curl.push(curl(&self.token_url, &curl_form, None)?),
+                }
+            }
+
+            // Refresh, each client from a grant of its own (a new grant for the same person and
+            // app ends the previous one, as Fitbit does, so the grants are made in the order the
+            // refreshes use them, each right before).
+            for who in &order {
+                let grant = self.tokens().await?;
+                match who {
+                    Client::Core => {
+                        let refresh_token =
+                            grant.refresh_token.clone().ok_or("no refresh token")?;
+                        let started = Instant::now();
+                        self.core
+                            .refresh(&refresh_token)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        refresh.core.push(started.elapsed().as_secs_f64());
+                    }
+                    Client::Reqwest => refresh.reqwest.push(
+                        self.plain_post(&self.token_url, &refresh_form(&grant)?, None)
+                            .await?,
                     ),
-                    ("client_id", CLIENT_ID.into()),
-                ])
-            };
-            let grant = self.tokens().await?;
-            let refresh_token = grant.refresh_token.clone().ok_or("no refresh token")?;
-            let started = Instant::now();
-            self.core
-                .refresh(&refresh_token)
-                .await
-                .map_err(|e| e.to_string())?;
-            refresh.core.push(started.elapsed().as_secs_f64());
-            let grant = self.tokens().await?;
-            refresh.reqwest.push(
-                self.plain_post(&self.token_url, &refresh_form(&grant)?, None)
-                    .await?,
-            );
-            let grant = self.tokens().await?;
-            refresh
-                .curl
-                .push(curl(&self.token_url, &refresh_form(&grant)?, None)?);
+                    Client::Curl => {
+                        refresh
+                            .curl
+                            .push(curl(&self.token_url, &refresh_form(&grant)?, None)?)
+                    }
+                }
+            }
 
             // Introspect: the three ask about the same live token (asking changes nothing).
             let grant = self.tokens().await?;
             let access = &grant.access_token;
-            let started = Instant::now();
-            self.core
-                .introspect(access, access)
-                .await
-                .map_err(|e| e.to_string())?;
-            introspect.core.push(started.elapsed().as_secs_f64());
             let form: Form = vec![("token", access.secret().into())];
-            introspect.reqwest.push(
-                self.plain_post(&self.introspect_url, &form, Some(access.secret()))
-                    .await?,
-            );
-            introspect
-                .curl
-                .push(curl(&self.introspect_url, &form, Some(access.secret()))?);
+            for who in &order {
+                match who {
+                    Client::Core => {
+                        let started = Instant::now();
+                        self.core
+                            .introspect(access, access)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        introspect.core.push(started.elapsed().as_secs_f64());
+                    }
+                    Client::Reqwest => introspect.reqwest.push(
+                        self.plain_post(&self.introspect_url, &form, Some(access.secret()))
+                            .await?,
+                    ),
+                    Client::Curl => introspect.curl.push(curl(
+                        &self.introspect_url,
+                        &form,
+                        Some(access.secret()),
+                    )?),
+                }
+            }
 
-            // Revoke, each a grant of its own.
-            let revoke_form = |t: &TokenSet| -> Form {
-                vec![
-                    ("token", t.access_token.secret().into()),
-                    ("client_id", CLIENT_ID.into()),
-                ]
-            };
-            let grant = self.tokens().await?;
-            let started = Instant::now();
-            self.core
-                .revoke(TokenToRevoke::Access(&grant.access_token))
-                .await
-                .map_err(|e| e.to_string())?;
-            revoke.core.push(started.elapsed().as_secs_f64());
-            let grant = self.tokens().await?;
-            revoke.reqwest.push(
-                self.plain_post(&self.revoke_url, &revoke_form(&grant), None)
-                    .await?,
-            );
-            let grant = self.tokens().await?;
-            revoke
-                .curl
-                .push(curl(&self.revoke_url, &revoke_form(&grant), None)?);
+            // Revoke, each a grant of its own, made right before.
+            for who in &order {
+                let grant = self.tokens().await?;
+                match who {
+                    Client::Core => {
+                        let started = Instant::now();
+                        self.core
+                            .revoke(TokenToRevoke::Access(&grant.access_token))
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        revoke.core.push(started.elapsed().as_secs_f64());
+                    }
+                    Client::Reqwest => revoke.reqwest.push(
+                        self.plain_post(&self.revoke_url, &revoke_form(&grant), None)
+                            .await?,
+                    ),
+                    Client::Curl => {
+                        revoke
+                            .curl
+                            .push(curl(&self.revoke_url, &revoke_form(&grant), None)?)
+                    }
+                }
+            }
         }
         Ok([
             ("code exchange", exchange),
@@ -252,6 +293,14 @@ impl Protocol {
             ("revoke", revoke),
         ])
     }
+}
+
+/// Who makes a timed call.
+#[derive(Clone, Copy)]
+enum Client {
+    Core,
+    Reqwest,
+    Curl,
 }
 
 /// The same POST by `curl`, a process of its own: its whole run is timed.
