@@ -141,10 +141,11 @@ impl Protocol {
         Ok(took)
     }
 
-    /// Four calls, `runs` repetitions each. In each repetition the grants all three clients
-    /// need are made first; then the three timed calls run back to back, in an order that
-    /// rotates from one repetition to the next, so that neither a warm connection nor the
-    /// machine's drift favours one client.
+    /// Four calls, `runs` repetitions each. The three clients' timed calls take turns in an
+    /// order that rotates from one repetition to the next, so that neither a warm connection
+    /// nor the machine's drift favours one client. Codes for the exchanges and the token asked
+    /// about are made before the three calls; a refresh or revoke needs a grant of its own,
+    /// made right before its call (a new grant ends the previous one).
     pub async fn run(&self, runs: usize) -> Result<[(&'static str, Timings); 4], String> {
         let mut exchange = Timings::default();
         let mut refresh = Timings::default();

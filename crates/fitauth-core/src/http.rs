@@ -13,14 +13,31 @@ use crate::httplog::{self, ExchangeLog, HttpExchange};
 use crate::ratelimit::{self, RateLimit};
 use crate::secret::{AccessToken, ClientSecret, Redactor};
 
-tokio::task_local! {
-    /// When the operation in progress must end (see [`HttpClient::within`]).
-    static DEADLINE: Instant;
+/// The time an operation has for the provider (see [`HttpClient::within`]): its clock starts at
+/// the operation's first provider call, so waiting for a lock or the keyring before it spends
+/// none of it.
+struct Budget {
+    total: Duration,
+    started: std::cell::Cell<Option<Instant>>,
 }
 
-/// The deadline of the operation this task is running, if one is in force.
+tokio::task_local! {
+    static BUDGET: Budget;
+}
+
+/// The deadline of the operation this task is running, if one is in force; asking starts its
+/// clock (callers ask when they are about to call the provider).
 pub(crate) fn deadline() -> Option<Instant> {
-    DEADLINE.try_with(|d| *d).ok()
+    BUDGET
+        .try_with(|b| {
+            let started = b.started.get().unwrap_or_else(|| {
+                let now = Instant::now();
+                b.started.set(Some(now));
+                now
+            });
+            started + b.total
+        })
+        .ok()
 }
 
 /// The largest answer read from a provider; OAuth answers are a few kilobytes.
@@ -90,18 +107,22 @@ impl HttpClient {
         self.timeouts
     }
 
-    /// Runs `operation` so that every provider call in it ends within this client's total
-    /// timeout from now (the person's `--timeout`), retries and follow-up calls included: a
-    /// refresh before an introspect, the identity call after a code exchange. A call that would
-    /// start after the deadline fails as a timeout at once. An operation inside another keeps
-    /// the earlier deadline. Only the network is timed: waiting for a lock or the keyring is not
-    /// cut short (it must not be: a refreshed pair is being saved).
+    /// Runs `operation` so that all its provider calls end within this client's total timeout
+    /// (the person's `--timeout`), retries and follow-up calls included: a refresh before an
+    /// introspect, the identity call after a code exchange. The clock starts at the first call,
+    /// so waiting for another program's refresh lock spends none of it; the store and keyring
+    /// work between calls is never cut short (a refreshed pair may be being saved). A call that
+    /// would start after the deadline fails as a timeout at once, noted in the exchange log. An
+    /// operation inside another shares the outer one's time.
     pub async fn within<F: std::future::Future>(&self, operation: F) -> F::Output {
-        let mut deadline = Instant::now() + self.timeouts.total;
-        if let Some(outer) = self::deadline() {
-            deadline = deadline.min(outer);
+        if BUDGET.try_with(|_| ()).is_ok() {
+            return operation.await;
         }
-        DEADLINE.scope(deadline, operation).await
+        let budget = Budget {
+            total: self.timeouts.total,
+            started: std::cell::Cell::new(None),
+        };
+        BUDGET.scope(budget, operation).await
     }
 
     pub(crate) async fn send(&self, request: Request) -> Result<Reply, Error> {
@@ -125,12 +146,8 @@ impl HttpClient {
             Method::Post => self.client.post(url.clone()),
         }
         .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(deadline) = deadline() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                tracing::warn!(op = operation.as_str(), "no time left for the call");
-                return Err(Error::Timeout { host });
-            }
+        let left = deadline().map(|d| d.saturating_duration_since(Instant::now()));
+        if let Some(left) = left.filter(|l| !l.is_zero()) {
             builder = builder.timeout(left.min(self.timeouts.total));
         }
         let mut request_headers = vec![("accept".to_owned(), "application/json".to_owned())];
@@ -184,6 +201,14 @@ impl HttpClient {
             transport_error: None,
         };
 
+        if left.is_some_and(|l| l.is_zero()) {
+            // The operation's time ran out on earlier calls: this one is not sent.
+            let error = Error::Timeout { host };
+            exchange.transport_error = Some("not sent: the operation's time had run out".into());
+            tracing::warn!(op = operation.as_str(), url = %exchange.url, "not sent: no time left");
+            self.log.push(exchange);
+            return Err(error);
+        }
         let outcome = async {
             let mut response = builder.send().await?;
             let status = response.status().as_u16();

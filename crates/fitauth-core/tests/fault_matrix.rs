@@ -457,7 +457,7 @@ async fn a_google_identity_outage_keeps_the_health_user_id() {
 async fn a_refresh_and_an_introspect_share_one_timeout() {
     // Long enough that the refresh's first try (a third of it) outlasts the slow answer below.
     const DEADLINE: Duration = Duration::from_secs(9);
-    // This test runs alone (not nine side by side): the store and keyring work is small.
+    // One operation's store and keyring work (the matrix's cells may run beside it).
     const MARGIN: Duration = Duration::from_millis(1_500);
     let sandbox = sandbox().await;
     let control = sandbox.control();
