@@ -480,21 +480,20 @@ async fn provider_rows(
             }
             Ok::<_, String>(t)
         })?;
-        let (cached, lookup, concurrent, single) = (t.cached, t.lookup, t.concurrent, t.single);
         rows.push(Row::new(
             "cached `fitauth token`, whole process",
             Unit::Seconds,
-            Summary::of(&cached),
+            Summary::of(&t.cached),
             "`secret-tool lookup`",
-            Summary::of(&lookup),
+            Summary::of(&t.lookup),
             plan.target(2.0),
         ));
         rows.push(Row::new(
             "8 concurrent `fitauth token` on an expired token",
             Unit::Seconds,
-            Summary::of(&concurrent),
+            Summary::of(&t.concurrent),
             "one `fitauth refresh`",
-            Summary::of(&single),
+            Summary::of(&t.single),
             plan.target(1.5),
         ));
         rows.push(Row::new(
@@ -502,7 +501,7 @@ async fn provider_rows(
             Unit::Seconds,
             Summary::of(&t.concurrent_fresh),
             "one cached `fitauth token`",
-            Summary::of(&cached),
+            Summary::of(&t.cached),
             None,
         ));
         rows.push(Row::new(
@@ -510,7 +509,7 @@ async fn provider_rows(
             Unit::Seconds,
             Summary::of(&t.concurrent_lookups),
             "one `secret-tool lookup`",
-            Summary::of(&lookup),
+            Summary::of(&t.lookup),
             None,
         ));
         let stats = control.refresh_stats();
