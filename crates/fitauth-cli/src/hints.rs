@@ -40,7 +40,8 @@ pub fn hint(e: &Error) -> String {
              --provider sandbox."
         }
         Error::Retired { .. } => {
-            "Connect through Google Health instead: `fitauth login --provider google-health`."
+            "Move the account to Google Health with `fitauth migrate --account NAME` (it keeps its \
+             name), or connect anew with `fitauth login --provider google-health`."
         }
         Error::FinishedElsewhereFailed { .. } => {
             "The Fitauth app's window and log say why; run `fitauth login` again when that is \

@@ -12,6 +12,7 @@ mod accounts;
 mod apps;
 mod hints;
 mod login;
+mod migrate;
 mod output;
 mod sandbox;
 
@@ -58,6 +59,9 @@ enum Command {
     /// Revoke the account at the provider, then remove its tokens from this machine.
     #[command(visible_alias = "logout")]
     Revoke(accounts::AccountArg),
+    /// Move a Fitbit account to Google Health (Fitbit's old service was turned off): sign in
+    /// with Google once; the account keeps its name.
+    Migrate(migrate::MigrateArgs),
     /// Give an account another name.
     Rename {
         /// The account's current name.
@@ -129,6 +133,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Refresh(args) => accounts::refresh(&ctx, args).await,
         Command::Introspect(args) => accounts::introspect(&ctx, args).await,
         Command::Revoke(args) => accounts::revoke(&ctx, args).await,
+        Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Rename { account, new_name } => accounts::rename(&ctx, &account, &new_name).await,
         Command::Decode { jwt } => accounts::decode(&ctx, &jwt),
         Command::Apps(cmd) => apps::run(&ctx, cmd).await,
@@ -138,7 +143,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 
 /// Ctrl-C and SIGTERM stop `fitauth` at once, except while a refresh holds new tokens not yet
 /// saved (see `fitauth_core::shield`): then it says so, finishes the save, and stops.
-/// `login` and `sandbox` handle Ctrl-C themselves.
+/// `login`, `migrate` and `sandbox` handle Ctrl-C themselves.
 fn stop_on_signals() {
     tokio::spawn(async {
         let code = interrupted().await;
@@ -187,7 +192,10 @@ pub fn main() -> ExitCode {
 async fn run_cli() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Login(_) | Command::Sandbox(_)) {
+    if !matches!(
+        cli.command,
+        Command::Login(_) | Command::Migrate(_) | Command::Sandbox(_)
+    ) {
         stop_on_signals();
     }
     match run(cli).await {

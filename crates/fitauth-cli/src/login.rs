@@ -196,7 +196,7 @@ enum Finished {
 }
 
 /// Waits for `work` with a progress line (a spinner on a terminal), Ctrl-C and a time limit.
-async fn waiting<T>(
+pub(crate) async fn waiting<T>(
     what: &str,
     work: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {

@@ -3,6 +3,7 @@
 
 use fitauth_core::clock::{local_hh_mm, now_unix, relative, rfc3339};
 use fitauth_core::jwt::DecodedJwt;
+use fitauth_core::service::migrate::Migrated;
 use fitauth_core::{scopes, Account, Introspection, Revoked};
 use serde_json::{json, Value};
 
@@ -41,6 +42,15 @@ pub fn account_json(account: &Account, now: i64) -> Value {
     })
 }
 
+/// Scopes by their short names ("Sleep, Heart rate"), unknown ones as they are.
+pub fn labels(scopes: &[String]) -> String {
+    scopes
+        .iter()
+        .map(|s| scopes::lookup(s).map(|i| i.label).unwrap_or(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn who(account: &Account) -> String {
     let label = account.label();
     match &account.user_id {
@@ -63,12 +73,7 @@ pub fn connected(ctx: &Ctx, account: &Account, updated: bool) {
     } else {
         println!("Saved as account \"{}\".", account.name);
     }
-    let shared: Vec<&str> = account
-        .scopes_granted
-        .iter()
-        .map(|s| scopes::lookup(s).map(|i| i.label).unwrap_or(s))
-        .collect();
-    println!("Shared: {}.", shared.join(", "));
+    println!("Shared: {}.", labels(&account.scopes_granted));
     let denied = account.scopes_denied();
     if !denied.is_empty() {
         println!("Not shared: {}.", denied.join(", "));
@@ -80,6 +85,40 @@ pub fn connected(ctx: &Ctx, account: &Account, updated: bool) {
             ""
         };
         println!("Access expires {}{renews}.", when(exp, now));
+    }
+}
+
+/// After a move to Google Health: the Google connection, then how the move ended. When it was
+/// not moved, the error that follows says why (stderr).
+pub fn migrated(ctx: &Ctx, account: &Account, updated: bool, migration: &Migrated) {
+    if ctx.json {
+        let mut value = account_json(account, now_unix());
+        value["updated"] = json!(updated);
+        value["migration"] = json!({
+            "moved": migration.moved(),
+            "from": migration.legacy.name,
+            "same_account": migration.same_account,
+            "legacy_token": migration.legacy_token,
+            "unmapped_scopes": migration.unmapped,
+        });
+        return print_json(&value);
+    }
+    if migration.moved() {
+        println!("Connected as {}.", who(account));
+        println!(
+            "{}",
+            migration.same_account.sentence(&migration.legacy.name)
+        );
+        println!("{}", migration.legacy_token.sentence());
+        if !migration.unmapped.is_empty() {
+            println!(
+                "Not available on Google Health: {}.",
+                migration.unmapped.join(", ")
+            );
+        }
+        println!("Shared: {}.", labels(&account.scopes_granted));
+    } else {
+        connected(ctx, account, updated);
     }
 }
 
@@ -133,6 +172,18 @@ pub fn status(ctx: &Ctx, accounts: &[Account], secrets_location: &str) {
     line(header);
     for r in &rows {
         line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+    }
+    let legacy: Vec<&str> = accounts
+        .iter()
+        .filter(|a| a.provider == fitauth_core::ProviderKind::Fitbit)
+        .map(|a| a.name.as_str())
+        .collect();
+    if !legacy.is_empty() {
+        println!(
+            "\n{} Move {} with `fitauth migrate --account NAME`; each keeps its name.",
+            fitauth_core::migration::WHAT_HAPPENED,
+            legacy.join(", ")
+        );
     }
     println!("\nTokens are kept in: {secrets_location}.");
 }

@@ -32,6 +32,7 @@ pub mod jwt;
 pub mod keyring;
 pub mod logging;
 pub mod loopback;
+pub mod migration;
 pub mod pkce;
 pub mod provider;
 pub mod ratelimit;

@@ -83,6 +83,9 @@ pub fn apply(settings: &mut Settings, patch: SettingsPatch) {
     if let Some(v) = patch.grace_secs {
         settings.grace_secs = v;
     }
+    if let Some(v) = patch.legacy_retired {
+        settings.legacy_retired = v;
+    }
 }
 
 pub async fn settings(State(shared): State<Shared>, Json(patch): Json<SettingsPatch>) -> Response {

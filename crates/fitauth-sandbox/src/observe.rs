@@ -5,7 +5,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::faults::FaultKind;
+use crate::faults::{FaultKind, FaultSpec};
 use crate::record::{parse_form, RecordedRequest};
 use crate::state::{wall_clock_ms, Shared};
 
@@ -51,16 +51,27 @@ pub async fn observe(State(shared): State<Shared>, request: Request, next: Next)
     let fault = {
         let mut inner = shared.lock();
         let found = inner.faults.iter().position(|f| f.matches(&path));
-        found.map(|i| {
-            let spec = inner.faults[i].clone();
-            if let Some(times) = inner.faults[i].times.as_mut() {
-                *times = times.saturating_sub(1);
-                if *times == 0 {
-                    inner.faults.remove(i);
+        let retired = found.is_none() && inner.settings.legacy_retired && is_legacy(&path);
+        found
+            .map(|i| {
+                let spec = inner.faults[i].clone();
+                if let Some(times) = inner.faults[i].times.as_mut() {
+                    *times = times.saturating_sub(1);
+                    if *times == 0 {
+                        inner.faults.remove(i);
+                    }
                 }
-            }
-            spec
-        })
+                spec
+            })
+            .or_else(|| {
+                retired.then_some(FaultSpec {
+                    kind: FaultKind::Gone,
+                    path: None,
+                    times: None,
+                    delay_ms: None,
+                    status: None,
+                })
+            })
     };
 
     let request = Request::from_parts(parts, Body::from(bytes));
@@ -86,6 +97,14 @@ pub async fn observe(State(shared): State<Shared>, request: Request, next: Next)
             response
         }
     }
+}
+
+/// The legacy Fitbit Web API's paths (its OAuth endpoints and its `/1/`, `/1.1/`, `/1.2/`
+/// resources); Google's live at `/o/oauth2/`, `/token`, `/tokeninfo`, `/revoke` and `/v4/`.
+fn is_legacy(path: &str) -> bool {
+    ["/oauth2/", "/1/", "/1.1/", "/1.2/"]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
 fn push(shared: &Shared, mut record: RecordedRequest) {

@@ -29,6 +29,11 @@ pub struct Settings {
     pub rate_limit: u32,
     /// Fitbit's duplicate-refresh grace interval.
     pub grace_secs: u64,
+    /// The legacy Fitbit endpoints answer `410 Gone`, as the real ones do since Fitbit turned
+    /// them off on 2 November 2026 (<https://developers.google.com/health/about>); Google's keep
+    /// working.
+    #[serde(default)]
+    pub legacy_retired: bool,
 }
 
 /// A partial update of [`Settings`]: absent fields stay as they are.
@@ -38,6 +43,7 @@ pub struct SettingsPatch {
     pub access_token_ttl_secs: Option<u64>,
     pub rate_limit: Option<u32>,
     pub grace_secs: Option<u64>,
+    pub legacy_retired: Option<bool>,
 }
 
 /// A consent page waiting for the person's decision.
@@ -204,6 +210,7 @@ impl Shared {
                 access_token_ttl_secs: None,
                 rate_limit: 150,
                 grace_secs: 120,
+                legacy_retired: false,
             },
             consents: HashMap::new(),
             codes: HashMap::new(),

@@ -844,3 +844,74 @@ async fn the_request_log_is_bounded_and_keeps_the_latest() {
         "the oldest are dropped"
     );
 }
+
+/// The two sides of a move: a Google sign-in's identity names the Fitbit account the person
+/// chose (`legacyUserId`), and with `legacy_retired` every legacy Fitbit endpoint answers
+/// `410 Gone` while Google's keep working.
+#[tokio::test]
+async fn google_identity_names_the_fitbit_account_and_the_retired_legacy_api_is_gone() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let fitbit = auto_approved_grant(&http, base).await;
+    let fitbit_access = fitbit["access_token"].as_str().unwrap().to_owned();
+    let fitbit_refresh = fitbit["refresh_token"].as_str().unwrap().to_owned();
+    sandbox.control().update_settings(SettingsPatch {
+        auto_approve: Some(false),
+        ..Default::default()
+    });
+    for (user, fitbit_id) in [("SBX123", "SBX123"), ("SBX456", "SBX456")] {
+        let (_, code) = google_consent(&http, base, GOOGLE_SLEEP, user, &[GOOGLE_SLEEP]).await;
+        let tokens = google_exchange(&http, base, &code).await;
+        let identity: Value = http
+            .get(format!("{base}/v4/users/me/identity"))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(identity["legacyUserId"], fitbit_id, "{identity}");
+    }
+
+    sandbox.control().update_settings(SettingsPatch {
+        legacy_retired: Some(true),
+        ..Default::default()
+    });
+    let gone = |resp: reqwest::Response| async move {
+        assert_eq!(resp.status(), 410, "{}", resp.url());
+    };
+    gone(http.get(fitbit_authorize(base, "")).send().await.unwrap()).await;
+    gone(
+        http.post(format!("{base}/oauth2/token"))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", "sandbox-client"),
+                ("refresh_token", fitbit_refresh.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    gone(
+        http.get(format!("{base}/1/user/-/profile.json"))
+            .bearer_auth(&fitbit_access)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    gone(
+        http.post(format!("{base}/oauth2/revoke"))
+            .form(&[("token", fitbit_refresh.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    // Google's side is not touched.
+    let (_, code) = google_consent(&http, base, GOOGLE_SLEEP, "SBX123", &[GOOGLE_SLEEP]).await;
+    let tokens = google_exchange(&http, base, &code).await;
+    assert!(tokens["access_token"].is_string());
+}

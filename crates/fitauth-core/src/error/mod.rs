@@ -198,6 +198,10 @@ pub enum Error {
     /// not save a connection.
     #[error("The Fitauth app received this sign-in but could not finish it: {reason}")]
     FinishedElsewhereFailed { reason: String },
+    /// A move to Google Health whose Google account is not shown to be the legacy account's
+    /// Fitbit account: the legacy account was left as it was ([`crate::migration::SameAccount`]).
+    #[error("\"{account}\" was not moved to Google Health. {why}")]
+    NotMoved { account: String, why: String },
 
     // --- the network --------------------------------------------------------------------------
     #[error("{host} did not answer in time.")]
@@ -270,6 +274,7 @@ impl Error {
             Error::NoRegistration { .. } => "no_app",
             Error::Cancelled => "cancelled",
             Error::FinishedElsewhereFailed { .. } => "finished_elsewhere_failed",
+            Error::NotMoved { .. } => "not_moved",
             Error::Timeout { .. } => "timeout",
             Error::Connect { .. } => "offline",
             Error::Network { .. } => "network",
@@ -329,7 +334,10 @@ impl Error {
                 "Check the app's permissions in the provider's developer console."
             }
             Error::RateLimited { .. } => "Wait until then; stored tokens are unaffected.",
-            Error::Retired { .. } => "Connect through Google Health (Fitbit via Google account) instead.",
+            Error::Retired { .. } => {
+                "Move the account to Google Health (it keeps its name), or connect through Google \
+                 Health anew."
+            }
             Error::Server { .. } | Error::UnexpectedResponse { .. } | Error::Http { .. } => {
                 "Try again in a few minutes; stored tokens are unaffected."
             }
@@ -359,6 +367,10 @@ impl Error {
                 "Add an app registration for it, or try everything offline with the sandbox."
             }
             Error::Cancelled => "Nothing was changed.",
+            Error::NotMoved { .. } => {
+                "Sign in with the Google account your Fitbit uses and move it again, or keep both \
+                 accounts."
+            }
             Error::FinishedElsewhereFailed { .. } => {
                 "Its window and log say why; sign in again when that is sorted out."
             }
@@ -501,6 +513,10 @@ impl Error {
             },
             Error::Cancelled,
             Error::FinishedElsewhereFailed { reason: s("x") },
+            Error::NotMoved {
+                account: s("x"),
+                why: s("y"),
+            },
             Error::Timeout { host: s("h") },
             Error::Connect { host: s("h") },
             Error::Network {

@@ -20,6 +20,14 @@ pub const SANDBOX_APP: &str = "sandbox";
 pub const COMMAND_SANDBOX_APP: &str = "sandbox-cli";
 /// The sandbox's pre-registered public client (Fitbit dialect, PKCE, no secret).
 pub const SANDBOX_CLIENT: &str = "sandbox-client";
+/// The Google Health side of the desktop's sandbox (where its Fitbit accounts move to).
+pub const SANDBOX_HEALTH_APP: &str = "sandbox-health";
+/// The Google Health side of the command line's sandbox.
+pub const COMMAND_SANDBOX_HEALTH_APP: &str = "sandbox-cli-health";
+/// The sandbox's pre-registered Google desktop client and its secret (demo values, published in
+/// the sandbox's README like Google's own desktop secrets, which are not confidential).
+pub const SANDBOX_GOOGLE_CLIENT: &str = "sandbox-google";
+const SANDBOX_GOOGLE_SECRET: &str = "sandbox-google-secret";
 /// The custom-scheme redirect the desktop app receives.
 pub const SCHEME_REDIRECT: &str = "fitauth://callback";
 
@@ -105,7 +113,22 @@ impl RegistrationInput {
 
 /// Whether `name` is one of the sandbox registrations Fitauth makes itself.
 pub fn is_sandbox(name: &str) -> bool {
-    name == SANDBOX_APP || name == COMMAND_SANDBOX_APP
+    [
+        SANDBOX_APP,
+        COMMAND_SANDBOX_APP,
+        SANDBOX_HEALTH_APP,
+        COMMAND_SANDBOX_HEALTH_APP,
+    ]
+    .contains(&name)
+}
+
+/// The Google Health registration beside the (Fitbit) sandbox registration `name`.
+pub fn sandbox_health_of(name: &str) -> Option<&'static str> {
+    match name {
+        SANDBOX_APP => Some(SANDBOX_HEALTH_APP),
+        COMMAND_SANDBOX_APP => Some(COMMAND_SANDBOX_HEALTH_APP),
+        _ => None,
+    }
 }
 
 /// Whether a registration of this kind cannot work without its client secret.
@@ -181,19 +204,38 @@ pub fn loopback_port(app: &AppRegistration) -> u16 {
     }
 }
 
-/// The sandbox registration `name` ([`SANDBOX_APP`] or [`COMMAND_SANDBOX_APP`]) for a sandbox
-/// running at `base_url`.
-pub fn sandbox_registration(name: &str, base_url: &str) -> AppRegistration {
-    AppRegistration {
+/// The sandbox registration `name` for a sandbox running at `base_url`: its public Fitbit client
+/// ([`SANDBOX_APP`], [`COMMAND_SANDBOX_APP`]) or its Google desktop client
+/// ([`SANDBOX_HEALTH_APP`], [`COMMAND_SANDBOX_HEALTH_APP`]), with the secret that one needs.
+pub fn sandbox_registration(name: &str, base_url: &str) -> (AppRegistration, Option<ClientSecret>) {
+    let google = name == SANDBOX_HEALTH_APP || name == COMMAND_SANDBOX_HEALTH_APP;
+    let app = AppRegistration {
         name: name.into(),
-        provider: ProviderKind::Fitbit,
-        client_id: SANDBOX_CLIENT.into(),
+        provider: if google {
+            ProviderKind::GoogleHealth
+        } else {
+            ProviderKind::Fitbit
+        },
+        client_id: if google {
+            SANDBOX_GOOGLE_CLIENT
+        } else {
+            SANDBOX_CLIENT
+        }
+        .into(),
         app_type: AppType::Client,
-        redirect: RedirectMode::Scheme,
+        redirect: if google {
+            RedirectMode::Loopback
+        } else {
+            RedirectMode::Scheme
+        },
         base_url: Some(base_url.trim_end_matches('/').to_owned()),
         endpoints: None,
-        has_client_secret: false,
-    }
+        has_client_secret: google,
+    };
+    (
+        app,
+        google.then(|| ClientSecret::new(SANDBOX_GOOGLE_SECRET)),
+    )
 }
 
 impl Fitauth {
@@ -264,19 +306,20 @@ impl Fitauth {
     }
 
     /// Points the sandbox registration `name` ([`SANDBOX_APP`] for the desktop's in-process
-    /// sandbox, [`COMMAND_SANDBOX_APP`] for the command line's) at a sandbox at `base_url`.
+    /// sandbox, [`COMMAND_SANDBOX_APP`] for the command line's, and their Google Health sides)
+    /// at a sandbox at `base_url`.
     pub async fn use_sandbox(&self, name: &str, base_url: &str) -> Result<AppRegistration, Error> {
         if !is_sandbox(name) {
             return Err(Error::Invalid(format!(
                 "\"{name}\" is not a sandbox registration"
             )));
         }
-        let registration = sandbox_registration(name, base_url);
+        let (registration, secret) = sandbox_registration(name, base_url);
         self.blocking(move |s| {
             if s.load()?.app(&registration.name).ok() == Some(&registration) {
                 return Ok(registration);
             }
-            s.save_app(registration, None)
+            s.save_app(registration, secret.as_ref())
         })
         .await
     }

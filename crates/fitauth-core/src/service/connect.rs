@@ -19,18 +19,20 @@
 use url::Url;
 
 use super::apps::{loopback_port, SCHEME_REDIRECT};
+use super::migrate::Migrated;
 use super::Fitauth;
 use crate::authorize::{AuthorizeOptions, PendingAuthorization};
 use crate::client::OAuthClient;
 use crate::error::Error;
 use crate::identity::id_token_claims;
 use crate::loopback::LoopbackListener;
+use crate::migration::{LegacyToken, SameAccount};
 use crate::provider::ProviderKind;
 use crate::redirect::{Authorized, RedirectParams};
 use crate::store::model::random_hex;
 use crate::store::{
     account_name, Account, AppRegistration, Connection, Metadata, OutcomeStatus, PendingRecord,
-    RedirectMode,
+    RedirectMode, Saved, Store,
 };
 use crate::token::TokenSet;
 
@@ -57,6 +59,9 @@ pub struct SignInRequest {
     pub prompt: Option<String>,
     /// PKCE S256 (always on for Google; server apps may turn it off for Fitbit).
     pub pkce: bool,
+    /// The id of the legacy Fitbit account this Google sign-in moves (see
+    /// [`super::migrate`]); set by [`Fitauth::begin_migration`].
+    pub migrate_from: Option<String>,
 }
 
 impl SignInRequest {
@@ -70,6 +75,7 @@ impl SignInRequest {
             port: None,
             prompt: None,
             pkce: true,
+            migrate_from: None,
         }
     }
 }
@@ -121,6 +127,8 @@ pub struct Connected {
     pub account: Account,
     /// The same person's existing account was updated (rather than a new one made).
     pub updated: bool,
+    /// For a move to Google Health: how it ended.
+    pub migration: Option<Box<Migrated>>,
 }
 
 /// How a redirect handed to [`Fitauth::finish_redirect`] ended, when it did not connect.
@@ -227,6 +235,7 @@ impl Fitauth {
             authorization: authorization.clone(),
             app: app.name.clone(),
             account: account.clone(),
+            migrate_from: request.migrate_from.clone(),
         };
         let sign_in = SignIn {
             id: record.id.clone(),
@@ -464,25 +473,57 @@ impl Fitauth {
             .await?;
         let requested = record.authorization.scopes.clone();
         let name = record.account.clone();
-        let saved = self
-            .blocking(move |s| {
-                let who = if who.identified {
-                    who
-                } else {
-                    who.or_known(&s.load()?, &app.name)
+        let legacy = match &record.migrate_from {
+            Some(id) => match self.account_by_id(id).await {
+                Ok(a) if a.provider == ProviderKind::Fitbit => Some(a),
+                _ => {
+                    tracing::warn!("the account to move is gone; saved as a new connection");
+                    None
+                }
+            },
+            None => None,
+        };
+        let same = legacy
+            .as_ref()
+            .map(|l| SameAccount::check(l.user_id.as_deref(), who.legacy_user_id.as_deref()));
+        let found = Found {
+            app,
+            tokens,
+            requested,
+            who,
+            name,
+        };
+        let (saved, migration) = match (legacy, same) {
+            (Some(legacy), Some(same)) if same.confirmed() => {
+                let legacy_id = legacy.id.clone();
+                let (saved, legacy_token) = self
+                    .replace_legacy(&legacy, move |s| found.save(s, Some(&legacy_id)))
+                    .await?;
+                let migration = Migrated {
+                    unmapped: unmapped_of(&legacy),
+                    legacy,
+                    same_account: same,
+                    legacy_token,
                 };
-                s.save_connection(Connection {
-                    app: &app,
-                    tokens: &tokens,
-                    requested: &requested,
-                    user_id: who.user_id.as_deref(),
-                    subject: who.subject.as_deref(),
-                    display_name: who.display_name.as_deref(),
-                    email: who.email.as_deref(),
-                    name: name.as_deref(),
-                })
-            })
-            .await?;
+                (saved, Some(Box::new(migration)))
+            }
+            (legacy, same) => {
+                let saved = self.blocking(move |s| found.save(s, None)).await?;
+                let migration = legacy.zip(same).map(|(legacy, same_account)| {
+                    tracing::warn!(
+                        account = %legacy.name,
+                        "move: not shown to be the same Fitbit account; the legacy account was kept"
+                    );
+                    Box::new(Migrated {
+                        unmapped: unmapped_of(&legacy),
+                        legacy,
+                        same_account,
+                        legacy_token: LegacyToken::Kept,
+                    })
+                });
+                (saved, migration)
+            }
+        };
         self.exchange_log().retag(&record.id, &saved.account.id);
         self.verdicts().remove(&saved.account.id);
         tracing::info!(
@@ -493,7 +534,47 @@ impl Fitauth {
         Ok(Connected {
             account: saved.account,
             updated: saved.updated,
+            migration,
         })
+    }
+}
+
+/// The legacy scopes of `legacy` with no Google Health equivalent.
+fn unmapped_of(legacy: &Account) -> Vec<String> {
+    crate::migration::google_scopes_for(&legacy.scopes_granted).unmapped
+}
+
+/// A finished exchange, ready to be saved.
+struct Found {
+    app: AppRegistration,
+    tokens: TokenSet,
+    requested: Vec<String>,
+    who: Who,
+    name: Option<String>,
+}
+
+impl Found {
+    /// Saves it by the store's rule, or in place of the legacy account `migrate_from`.
+    fn save(self, s: &Store, migrate_from: Option<&str>) -> Result<Saved, Error> {
+        let who = if self.who.identified {
+            self.who
+        } else {
+            self.who.or_known(&s.load()?, &self.app.name)
+        };
+        let conn = Connection {
+            app: &self.app,
+            tokens: &self.tokens,
+            requested: &self.requested,
+            user_id: who.user_id.as_deref(),
+            subject: who.subject.as_deref(),
+            display_name: who.display_name.as_deref(),
+            email: who.email.as_deref(),
+            name: self.name.as_deref(),
+        };
+        match migrate_from {
+            Some(legacy_id) => s.save_migration(legacy_id, conn),
+            None => s.save_connection(conn),
+        }
     }
 }
 
@@ -504,6 +585,8 @@ struct Who {
     subject: Option<String>,
     display_name: Option<String>,
     email: Option<String>,
+    /// Google Health: the Fitbit user id the Google account had on the legacy API.
+    legacy_user_id: Option<String>,
     /// The identity call answered (else `user_id` is the token's or the ID token's).
     identified: bool,
 }
@@ -555,6 +638,7 @@ async fn identify(client: &OAuthClient, tokens: &TokenSet) -> Who {
             .and_then(|i| i.display_name.clone().or_else(|| i.full_name.clone())),
         subject: claims.as_ref().and_then(|c| c.subject.clone()),
         email: claims.and_then(|c| c.email),
+        legacy_user_id: identity.and_then(|i| i.legacy_user_id),
     }
 }
 

@@ -8,6 +8,7 @@
 //! | [`connect`] | begin a sign-in, finish it (loopback, link, pasted address), cancel it, its status |
 //! | [`accounts`] | list, inspect, refresh, fresh token, introspect, revoke, reveal, rename, forget |
 //! | [`apps`] | registrations: build and validate, save, remove, pick, redirect URIs, loopback port, the sandbox and built-in ones |
+//! | [`migrate`] | the move of a legacy Fitbit account to Google Health: plan, sign in, confirm it is the same Fitbit account, replace |
 //!
 //! One [`Fitauth`] handle owns the store, the HTTP client (and its exchange log) and the session
 //! manager; it is cheap to clone and async throughout. The store's calls block (file locks,
@@ -18,6 +19,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod connect;
+pub mod migrate;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -195,53 +195,96 @@ impl Store {
             name: name.as_deref(),
             ..conn
         };
-        self.update(|meta, store| {
-            let placement = place(meta, &conn)?;
-            let now = now_unix();
-            let (id, name, generation, updated) = match &placement {
-                Placement::Update { index, rename } => {
-                    let a = &meta.accounts[*index];
-                    let name = rename.clone().unwrap_or_else(|| a.name.clone());
-                    (a.id.clone(), name, a.generation + 1, true)
-                }
-                Placement::New { name } => {
-                    let mut id = random_hex(8);
-                    while meta.accounts.iter().any(|a| a.id == id) {
-                        id = random_hex(8);
-                    }
-                    (id, name.clone(), 1, false)
-                }
-            };
-            store.write_tokens(meta, &id, conn.tokens)?;
-            let tokens = conn.tokens;
-            let account = Account {
-                id,
-                name,
-                app: conn.app.name.clone(),
-                provider: conn.app.provider,
-                user_id: conn.user_id.map(str::to_owned),
-                subject: conn.subject.map(str::to_owned),
-                display_name: conn.display_name.or(conn.email).map(str::to_owned),
-                email: conn.email.map(str::to_owned),
-                scopes_requested: conn.requested.to_vec(),
-                scopes_granted: tokens
-                    .scopes
-                    .clone()
-                    .unwrap_or_else(|| conn.requested.to_vec()),
-                token_type: tokens.token_type.clone(),
-                issued_at: tokens.issued_at,
-                expires_at: tokens.expires_at,
-                refresh_token_expires_at: tokens.refresh_token_expires_at,
-                has_refresh_token: tokens.refresh_token.is_some(),
-                state: AccountState::Active,
-                updated_at: now,
-                generation,
-            };
-            match placement {
-                Placement::Update { index, .. } => meta.accounts[index] = account.clone(),
-                Placement::New { .. } => meta.accounts.push(account.clone()),
+        self.update(|meta, store| store.place_and_write(meta, conn))
+    }
+
+    /// Places a connection ([`place`]), writes its tokens and puts the account in `meta`.
+    fn place_and_write(&self, meta: &mut Metadata, conn: Connection<'_>) -> Result<Saved, Error> {
+        let placement = place(meta, &conn)?;
+        let now = now_unix();
+        let (id, name, generation, updated) = match &placement {
+            Placement::Update { index, rename } => {
+                let a = &meta.accounts[*index];
+                let name = rename.clone().unwrap_or_else(|| a.name.clone());
+                (a.id.clone(), name, a.generation + 1, true)
             }
-            Ok(Saved { account, updated })
+            Placement::New { name } => {
+                let mut id = random_hex(8);
+                while meta.accounts.iter().any(|a| a.id == id) {
+                    id = random_hex(8);
+                }
+                (id, name.clone(), 1, false)
+            }
+        };
+        self.write_tokens(meta, &id, conn.tokens)?;
+        let tokens = conn.tokens;
+        let account = Account {
+            id,
+            name,
+            app: conn.app.name.clone(),
+            provider: conn.app.provider,
+            user_id: conn.user_id.map(str::to_owned),
+            subject: conn.subject.map(str::to_owned),
+            display_name: conn.display_name.or(conn.email).map(str::to_owned),
+            email: conn.email.map(str::to_owned),
+            scopes_requested: conn.requested.to_vec(),
+            scopes_granted: tokens
+                .scopes
+                .clone()
+                .unwrap_or_else(|| conn.requested.to_vec()),
+            token_type: tokens.token_type.clone(),
+            issued_at: tokens.issued_at,
+            expires_at: tokens.expires_at,
+            refresh_token_expires_at: tokens.refresh_token_expires_at,
+            has_refresh_token: tokens.refresh_token.is_some(),
+            state: AccountState::Active,
+            updated_at: now,
+            generation,
+        };
+        match placement {
+            Placement::Update { index, .. } => meta.accounts[index] = account.clone(),
+            Placement::New { .. } => meta.accounts.push(account.clone()),
+        }
+        Ok(Saved { account, updated })
+    }
+
+    /// Saves a Google Health sign-in in place of the legacy Fitbit account with id `legacy_id`
+    /// (the migration assistant, once the identity is confirmed): one write removes the legacy
+    /// account and its tokens and saves the connection under the legacy account's name, placed
+    /// by [`place`] — so the same person's existing account through that Google registration, if
+    /// there is one, is updated and takes the name. `conn.name` is ignored.
+    pub fn save_migration(&self, legacy_id: &str, conn: Connection<'_>) -> Result<Saved, Error> {
+        let legacy = self.account_by_id(legacy_id)?;
+        if legacy.provider != crate::provider::ProviderKind::Fitbit
+            || conn.app.provider != crate::provider::ProviderKind::GoogleHealth
+        {
+            return Err(Error::Invalid(
+                "only a Fitbit account moves, and only to Google Health".into(),
+            ));
+        }
+        self.update(|meta, store| {
+            let legacy = by_id(meta, legacy_id)?.clone();
+            meta.accounts.retain(|a| a.id != legacy_id);
+            let saved = store.place_and_write(
+                meta,
+                Connection {
+                    name: Some(&legacy.name),
+                    ..conn
+                },
+            )?;
+            store.delete_secret(
+                meta,
+                SecretKey::RefreshToken {
+                    account_id: legacy_id,
+                },
+            )?;
+            store.delete_secret(
+                meta,
+                SecretKey::AccessToken {
+                    account_id: legacy_id,
+                },
+            )?;
+            Ok(saved)
         })
     }
 

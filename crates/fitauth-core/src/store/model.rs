@@ -216,6 +216,9 @@ pub struct PendingRecord {
     /// The name asked for; `None` names the account after the person who signs in.
     #[serde(default)]
     pub account: Option<String>,
+    /// The id of the legacy Fitbit account this Google sign-in moves (the migration assistant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate_from: Option<String>,
 }
 
 /// What became of a sign-in taken off the pending list, kept for ten minutes so that the other

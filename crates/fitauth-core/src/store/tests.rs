@@ -459,6 +459,7 @@ fn pending_record(account: Option<&str>) -> PendingRecord {
         .unwrap(),
         app: "demo".into(),
         account: account.map(str::to_owned),
+        migrate_from: None,
     }
 }
 
@@ -574,4 +575,110 @@ fn the_data_directory_is_private_and_planted_links_are_not_followed() {
     std::os::unix::fs::symlink(&victim, home.join("locks/metadata.lock")).unwrap();
     assert_eq!(store.save_app(app(), None).unwrap_err().kind(), "storage");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+}
+
+fn google_app() -> AppRegistration {
+    AppRegistration {
+        name: "google".into(),
+        provider: crate::provider::ProviderKind::GoogleHealth,
+        client_id: "g".into(),
+        app_type: AppType::Client,
+        redirect: RedirectMode::Loopback,
+        base_url: Some("http://127.0.0.1:1".into()),
+        endpoints: None,
+        has_client_secret: false,
+    }
+}
+
+fn google_conn<'a>(app: &'a AppRegistration, t: &'a TokenSet, subject: &'a str) -> Connection<'a> {
+    Connection {
+        app,
+        tokens: t,
+        requested: &[],
+        user_id: Some("health-1"),
+        subject: Some(subject),
+        display_name: None,
+        email: Some("sam@example.com"),
+        name: None,
+    }
+}
+
+#[test]
+fn a_move_puts_the_google_tokens_under_the_legacy_name_and_drops_the_legacy_ones() {
+    let (store, _) = store();
+    store.save_app(app(), None).unwrap();
+    store.save_app(google_app(), None).unwrap();
+    let legacy = connect(
+        &store,
+        Some("fitbit"),
+        "SBX123",
+        &tokens("legacy-access", Some("legacy-refresh"), 100, "SBX123"),
+    )
+    .unwrap()
+    .account;
+    let other = connect(
+        &store,
+        None,
+        "SBX456",
+        &tokens("o", Some("o"), 100, "SBX456"),
+    )
+    .unwrap()
+    .account;
+    let g = tokens("google-access", Some("google-refresh"), 200, "x");
+    let saved = store
+        .save_migration(&legacy.id, google_conn(&google_app(), &g, "sub-1"))
+        .unwrap();
+    assert_eq!(saved.account.name, "fitbit", "the account keeps its name");
+    assert_eq!(
+        saved.account.provider,
+        crate::provider::ProviderKind::GoogleHealth
+    );
+    assert_ne!(saved.account.id, legacy.id);
+    assert_eq!(
+        store.access_token(&saved.account).unwrap().secret(),
+        "google-access"
+    );
+    let meta = store.load().unwrap();
+    assert_eq!(meta.accounts.len(), 2, "{:?}", meta.accounts);
+    assert!(meta.accounts.iter().all(|a| a.id != legacy.id));
+    assert_eq!(
+        store.access_token(&legacy).unwrap_err().kind(),
+        "secret_missing",
+        "the legacy tokens left the keyring"
+    );
+    assert_eq!(store.refresh_token(&legacy).unwrap(), None);
+    assert_eq!(store.access_token(&other).unwrap().secret(), "o");
+
+    // The same person already had a Google account through that registration: it takes the
+    // legacy name, and there is still one account per person and registration.
+    let legacy2 = connect(
+        &store,
+        Some("old"),
+        "SBX123",
+        &tokens("l2", Some("l2"), 100, "SBX123"),
+    )
+    .unwrap()
+    .account;
+    let g2 = tokens("google-2", Some("google-r2"), 300, "x");
+    let saved2 = store
+        .save_migration(&legacy2.id, google_conn(&google_app(), &g2, "sub-1"))
+        .unwrap();
+    assert!(saved2.updated);
+    assert_eq!(saved2.account.id, saved.account.id);
+    assert_eq!(saved2.account.name, "old");
+    let names: Vec<_> = store
+        .load()
+        .unwrap()
+        .accounts
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"old".to_owned()) && !names.contains(&"fitbit".to_owned()));
+
+    // Only a Fitbit account moves, and only to Google.
+    let e = store
+        .save_migration(&saved2.account.id, google_conn(&google_app(), &g2, "sub-1"))
+        .unwrap_err();
+    assert_eq!(e.kind(), "validation");
 }
