@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "save_app",
     "remove_app",
     "start_sandbox",
+    "migration_plan",
+    "start_migration",
 ];
 
 /// `generate_context!` embeds `../ui/dist`, which `npm run build` (scripts/run, scripts/test)

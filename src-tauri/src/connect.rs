@@ -13,7 +13,7 @@
 
 use fitauth_core::scopes::{self, ScopeInfo};
 use fitauth_core::service::connect::{
-    Connected, LoopbackWait, Refused, SignInRequest, SignInStatus,
+    Connected, LoopbackWait, Refused, SignIn, SignInRequest, SignInStatus,
 };
 use fitauth_core::store::OutcomeStatus;
 use fitauth_core::{Browser, Error, ProviderKind, RedirectMode};
@@ -23,6 +23,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use crate::accounts::AccountView;
 use crate::error::{CommandError, CommandResult};
 use crate::events;
+use crate::migrate::MigrationView;
 use crate::sandbox;
 use crate::state::{lock, ActiveConnect, Desktop};
 
@@ -70,6 +71,8 @@ pub struct ConnectedView {
     pub label: String,
     /// The person's existing account was updated in place.
     pub updated: bool,
+    /// For a move to Google Health: how it ended.
+    pub migration: Option<MigrationView>,
 }
 
 impl From<&Connected> for ConnectedView {
@@ -79,6 +82,7 @@ impl From<&Connected> for ConnectedView {
             label: account.label.clone(),
             account,
             updated: c.updated,
+            migration: c.migration.as_deref().map(MigrationView::from),
         }
     }
 }
@@ -118,6 +122,17 @@ pub async fn start_connect<R: Runtime>(
         ..SignInRequest::new(registration, request.scopes)
     };
     let (sign_in, loopback) = desktop.app.begin_sign_in(sign_in_request).await?;
+    wait_for(&app, &desktop, sign_in, loopback).await
+}
+
+/// Keeps a started sign-in as this window's, waits for its loopback redirect in a task, and
+/// opens the consent page in the system browser.
+pub(crate) async fn wait_for<R: Runtime>(
+    app: &AppHandle<R>,
+    desktop: &Desktop,
+    sign_in: SignIn,
+    loopback: Option<LoopbackWait>,
+) -> CommandResult<Waiting> {
     let waiting = Waiting {
         app: sign_in.app.name.clone(),
         account: sign_in.account.clone(),
@@ -141,13 +156,9 @@ pub async fn start_connect<R: Runtime>(
         redirect = ?sign_in.redirect,
         "opening the consent page in the system browser"
     );
-    if let Err(e) = open_browser(
-        &app,
-        &desktop.config.browser,
-        sign_in.authorize_url.as_str(),
-    ) {
+    if let Err(e) = open_browser(app, &desktop.config.browser, sign_in.authorize_url.as_str()) {
         tracing::warn!(kind = e.kind(), "could not open the browser");
-        cancel_active(&desktop).await;
+        cancel_active(desktop).await;
         return Err(e.into());
     }
     Ok(waiting)
@@ -180,7 +191,7 @@ pub async fn cancel_connect(desktop: State<'_, Desktop>) -> CommandResult<()> {
     Ok(())
 }
 
-async fn cancel_active(desktop: &Desktop) {
+pub(crate) async fn cancel_active(desktop: &Desktop) {
     let active = lock(&desktop.connect).take();
     if let Some(active) = active {
         if let Some(listener) = active.listener {

@@ -9,6 +9,7 @@
 //! | `accounts` | list, inspect, refresh, introspect, revoke, reveal |
 //! | `confirm` | the native dialog Reveal waits for |
 //! | `apps` | app registrations |
+//! | `migrate` | the move of a legacy Fitbit account to Google Health |
 //! | `sandbox` | the built-in offline provider |
 //! | `refresh` | the background refresh timer |
 //! | `overview` | what the UI loads first |
@@ -24,6 +25,7 @@ mod deeplink;
 pub mod error;
 pub mod events;
 mod logfile;
+pub mod migrate;
 pub mod navigation;
 pub mod overview;
 mod refresh;
@@ -65,6 +67,8 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             apps::save_app,
             apps::remove_app,
             sandbox::start_sandbox,
+            migrate::migration_plan,
+            migrate::start_migration,
         ])
 }
 

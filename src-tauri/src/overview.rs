@@ -9,6 +9,7 @@ use crate::accounts::AccountView;
 use crate::apps::AppView;
 use crate::connect::{self, Waiting};
 use crate::error::CommandResult;
+use crate::migrate::MoveNotice;
 use crate::sandbox;
 use crate::state::{lock, Desktop};
 
@@ -24,6 +25,8 @@ pub struct Overview {
     pub log_file: Option<String>,
     /// Whether `fitauth://callback` links reach this app (else Fitbit uses loopback).
     pub scheme_redirects: bool,
+    /// The banner's sentences for accounts still on the legacy Fitbit API.
+    pub move_notice: MoveNotice,
 }
 
 #[tauri::command]
@@ -45,5 +48,6 @@ pub async fn app_overview(desktop: State<'_, Desktop>) -> CommandResult<Overview
             .as_ref()
             .map(|p| p.display().to_string()),
         scheme_redirects: desktop.config.scheme_redirects,
+        move_notice: crate::migrate::NOTICE,
     })
 }

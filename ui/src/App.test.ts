@@ -4,7 +4,8 @@ import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
-import { fitbitScopes, overview } from './test/fixtures';
+import { account, connected, fitbitScopes, NOW, overview } from './test/fixtures';
+import type { MigrationView } from './lib/api';
 
 function backend(ov = overview()) {
   mockIPC(
@@ -56,5 +57,105 @@ describe('App', () => {
     );
     render(App);
     expect(await screen.findByText('Tokens cannot be saved on this computer yet')).toBeInTheDocument();
+  });
+
+  describe('the move to Google', () => {
+    const GH = 'https://www.googleapis.com/auth/googlehealth.';
+    function moveBackend(calls: string[]) {
+      mockIPC(
+        (cmd, args) => {
+          calls.push(cmd);
+          switch (cmd) {
+            case 'app_overview':
+              return overview({
+                accounts: [account({ name: 'fit' }), account({ name: 'g', provider: 'google-health' })],
+              });
+            case 'scope_catalog':
+              return fitbitScopes;
+            case 'migration_plan':
+              expect(args).toEqual({ account: 'fit' });
+              return {
+                account: 'fit',
+                app: 'sandbox-health',
+                scopes: [
+                  { scope: `${GH}sleep.readonly`, label: 'Sleep', description: 'See your sleep data.' },
+                ],
+                unmapped: ['social'],
+              };
+            case 'start_migration':
+              return {
+                app: 'sandbox-health',
+                account: null,
+                provider: 'google-health',
+                redirect: 'loopback',
+                redirect_uri: 'http://127.0.0.1:4000/callback',
+                started_at: NOW,
+                expires_at: NOW + 600,
+              };
+          }
+        },
+        { shouldMockEvents: true },
+      );
+    }
+    function moved(m: Partial<MigrationView>) {
+      const view = connected({ name: 'fit', provider: 'google-health', label: 'sam@example.com' });
+      return {
+        ...view,
+        migration: {
+          from: 'fit',
+          moved: true,
+          same_account: 'This is the same Fitbit account (Fitbit user SBX123): "fit" now uses Google.',
+          legacy_token: 'The old Fitbit token was revoked.',
+          unmapped: ['social'],
+          ...m,
+        },
+      };
+    }
+
+    test('a Fitbit account gets a calm banner; the move shows its scopes, then how it ended', async () => {
+      const calls: string[] = [];
+      moveBackend(calls);
+      render(App);
+      const banner = await screen.findByTestId('move-banner');
+      expect(banner).toHaveTextContent('Fitbit accounts now connect through Google');
+      expect(banner).toHaveTextContent('turned off its old sign-in');
+      expect(banner).toHaveTextContent('keeps its name');
+      // Only the Fitbit account is offered.
+      expect(screen.queryByRole('button', { name: 'Move “g” to Google' })).not.toBeInTheDocument();
+      await userEvent.click(screen.getByRole('button', { name: 'Move “fit” to Google' }));
+      const plan = await screen.findByTestId('move-plan');
+      expect(plan).toHaveTextContent('Sleep');
+      expect(plan).toHaveTextContent('Google Health has no equivalent of: social.');
+      expect(calls).not.toContain('start_migration');
+      await userEvent.click(screen.getByRole('button', { name: 'Sign in with Google' }));
+      expect(await screen.findByRole('heading', { name: 'Finish in your browser…' })).toBeInTheDocument();
+      expect(calls).toContain('start_migration');
+      await emit('connect-finished', moved({}));
+      expect(await screen.findByRole('heading', { name: 'Connected as sam@example.com' })).toBeInTheDocument();
+      const result = screen.getByTestId('move-result');
+      expect(result).toHaveTextContent('This is the same Fitbit account (Fitbit user SBX123)');
+      expect(result).toHaveTextContent('The old Fitbit token was revoked.');
+      expect(result).toHaveTextContent('Not available on Google Health: social.');
+    });
+
+    test('another Fitbit account behind the Google sign-in is a clear warning', async () => {
+      moveBackend([]);
+      render(App);
+      await userEvent.click(await screen.findByRole('button', { name: 'Move “fit” to Google' }));
+      await userEvent.click(await screen.findByRole('button', { name: 'Sign in with Google' }));
+      await screen.findByRole('heading', { name: 'Finish in your browser…' });
+      await emit(
+        'connect-finished',
+        moved({
+          moved: false,
+          same_account: 'This Google account belongs to another Fitbit account (Fitbit user SBX456, not SBX123).',
+          legacy_token: 'The old Fitbit account and its token were not touched.',
+        }),
+      );
+      const alert = await screen.findByTestId('move-result');
+      expect(alert).toHaveAttribute('role', 'alert');
+      expect(alert).toHaveTextContent('“fit” was not moved');
+      expect(alert).toHaveTextContent('another Fitbit account (Fitbit user SBX456, not SBX123)');
+    });
   });
 });

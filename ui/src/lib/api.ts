@@ -98,6 +98,35 @@ export interface ConnectedView {
   label: string;
   /** True when an existing account of the same person was updated in place, not created. */
   updated: boolean;
+  /** For a move to Google Health: how it ended. */
+  migration: MigrationView | null;
+}
+
+/** How a move to Google Health ended, in sentences. */
+export interface MigrationView {
+  /** The legacy account's name. */
+  from: string;
+  /** The legacy account now is the Google account, under the same name. */
+  moved: boolean;
+  same_account: string;
+  legacy_token: string;
+  /** Legacy scopes with no Google Health equivalent. */
+  unmapped: string[];
+}
+
+/** What a move will ask Google for, before it starts. */
+export interface MovePlanView {
+  account: string;
+  app: string;
+  scopes: { scope: string; label: string; description: string }[];
+  unmapped: string[];
+}
+
+/** The banner's sentences for accounts still on the legacy Fitbit API. */
+export interface MoveNotice {
+  what_happened: string;
+  what_to_do: string;
+  what_stays: string;
 }
 
 export interface Overview {
@@ -110,6 +139,7 @@ export interface Overview {
   data_dir: string;
   log_file: string | null;
   scheme_redirects: boolean;
+  move_notice: MoveNotice;
 }
 
 export interface ScopeGrant {
@@ -233,6 +263,9 @@ export const api = {
   saveApp: (input: AppInput) => call<AppView>('save_app', { input }),
   removeApp: (name: string) => call<void>('remove_app', { name }),
   startSandbox: () => call<SandboxView>('start_sandbox'),
+  migrationPlan: (account: string) => call<MovePlanView>('migration_plan', { account }),
+  /** Opens the Google sign-in of the move; the window then waits as for any Connect. */
+  startMigration: (account: string) => call<Waiting>('start_migration', { account }),
 };
 
 export const EVENTS = {

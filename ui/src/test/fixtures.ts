@@ -78,8 +78,14 @@ export function account(over: Partial<AccountView> = {}): AccountView {
 /** What Rust says once a sign-in finished: a new account unless `updated`. */
 export function connected(over: Partial<AccountView> = {}, updated = false): ConnectedView {
   const a = account(over);
-  return { account: a, label: a.label, updated };
+  return { account: a, label: a.label, updated, migration: null };
 }
+
+export const moveNotice = {
+  what_happened: 'Fitbit turned off its old sign-in and data service on 2 November 2026.',
+  what_to_do: 'Sign in once with the Google account your Fitbit uses.',
+  what_stays: 'The account keeps its name.',
+};
 
 export function overview(over: Partial<Overview> = {}): Overview {
   return {
@@ -92,6 +98,7 @@ export function overview(over: Partial<Overview> = {}): Overview {
     data_dir: '/home/me/.local/share/fitauth',
     log_file: null,
     scheme_redirects: true,
+    move_notice: moveNotice,
     ...over,
   };
 }
