@@ -56,7 +56,8 @@ fn desktop_hint(e: &Error) -> Option<&'static str> {
         Error::UnknownApp { .. } => "See the registrations under Apps.",
         Error::NoRegistration { .. } => "Add it under Apps, or try it offline with the sandbox.",
         Error::Retired { .. } => {
-            "Connect through Google Health instead (choose \"Fitbit via Google account\")."
+            "Move the account to Google with the button at the top (it keeps its name), or \
+             connect anew through \"Fitbit via Google account\"."
         }
         _ => return None,
     })

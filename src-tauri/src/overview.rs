@@ -27,6 +27,8 @@ pub struct Overview {
     pub scheme_redirects: bool,
     /// The banner's sentences for accounts still on the legacy Fitbit API.
     pub move_notice: MoveNotice,
+    /// The accounts the banner offers to move to Google Health.
+    pub needs_move: Vec<String>,
 }
 
 #[tauri::command]
@@ -49,5 +51,11 @@ pub async fn app_overview(desktop: State<'_, Desktop>) -> CommandResult<Overview
             .map(|p| p.display().to_string()),
         scheme_redirects: desktop.config.scheme_redirects,
         move_notice: crate::migrate::NOTICE,
+        needs_move: meta
+            .accounts
+            .iter()
+            .filter(|a| desktop.app.needs_move(a))
+            .map(|a| a.name.clone())
+            .collect(),
     })
 }

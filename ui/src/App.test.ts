@@ -69,6 +69,7 @@ describe('App', () => {
             case 'app_overview':
               return overview({
                 accounts: [account({ name: 'fit' }), account({ name: 'g', provider: 'google-health' })],
+                needs_move: ['fit'],
               });
             case 'scope_catalog':
               return fitbitScopes;

@@ -18,7 +18,12 @@ pub async fn status(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
         Some(name) => vec![fitauth.account(Some(name)).await?],
         None => fitauth.accounts().await?,
     };
-    output::status(ctx, &accounts, &fitauth.secrets_location());
+    let to_move: Vec<&str> = accounts
+        .iter()
+        .filter(|a| fitauth.needs_move(a))
+        .map(|a| a.name.as_str())
+        .collect();
+    output::status(ctx, &accounts, &to_move, &fitauth.secrets_location());
     Ok(())
 }
 

@@ -122,7 +122,8 @@ pub fn migrated(ctx: &Ctx, account: &Account, updated: bool, migration: &Migrate
     }
 }
 
-pub fn status(ctx: &Ctx, accounts: &[Account], secrets_location: &str) {
+/// The accounts table; `to_move`: the legacy Fitbit accounts to move to Google Health.
+pub fn status(ctx: &Ctx, accounts: &[Account], to_move: &[&str], secrets_location: &str) {
     let now = now_unix();
     if ctx.json {
         return print_json(&Value::Array(
@@ -173,16 +174,11 @@ pub fn status(ctx: &Ctx, accounts: &[Account], secrets_location: &str) {
     for r in &rows {
         line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
     }
-    let legacy: Vec<&str> = accounts
-        .iter()
-        .filter(|a| a.provider == fitauth_core::ProviderKind::Fitbit)
-        .map(|a| a.name.as_str())
-        .collect();
-    if !legacy.is_empty() {
+    if !to_move.is_empty() {
         println!(
             "\n{} Move {} with `fitauth migrate --account NAME`; each keeps its name.",
             fitauth_core::migration::WHAT_HAPPENED,
-            legacy.join(", ")
+            to_move.join(", ")
         );
     }
     println!("\nTokens are kept in: {secrets_location}.");

@@ -113,6 +113,15 @@ impl ExchangeLog {
             .collect()
     }
 
+    /// Whether an exchange tagged `tag` got HTTP `status`.
+    pub fn saw_status(&self, tag: &str, status: u16) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner
+            .entries
+            .iter()
+            .any(|e| e.tag.as_deref() == Some(tag) && e.status == Some(status))
+    }
+
     /// Files the exchanges tagged `from` under `to` (a sign-in's exchanges, once its account is
     /// known).
     pub fn retag(&self, from: &str, to: &str) {

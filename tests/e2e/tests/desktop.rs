@@ -985,3 +985,161 @@ async fn ipc_round_trips() {
         std::fs::write(path, out.to_string()).unwrap();
     }
 }
+
+/// POSTs a JSON body to the sandbox's control API (plain HTTP/1.1 on loopback).
+fn sandbox_control(base: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(hostport).unwrap();
+    write!(
+        stream,
+        "POST /_sandbox/{path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// The banner's "Move … to Google", the plan, the Google sign-in, and how it ended.
+async fn move_to_google(client: &Client, work: &Path, account: &str, user: &str) {
+    std::fs::write(work.join("user.txt"), user).unwrap();
+    click(client, &text_button(&format!("Move “{account}” to Google"))).await;
+    wait_for(
+        client,
+        &format!("//h1[normalize-space()='Move “{account}” to Google']"),
+    )
+    .await;
+    click(client, &text_button("Sign in with Google")).await;
+}
+
+#[tokio::test]
+#[ignore = "needs tauri-driver, WebKitWebDriver, a display and a keyring: run scripts/e2e"]
+async fn the_move_to_google_after_fitbit_turned_its_service_off() {
+    let (app, work, mut envs) = prepare("move");
+    envs.extend(consenting_browser(&app, &work));
+    envs.push((
+        "FITAUTH_TEST_USER_FILE",
+        work.join("user.txt").display().to_string(),
+    ));
+    let (_driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
+
+    // Two people on the sandbox's legacy Fitbit side, sharing everything.
+    click(&client, "//input[@type='radio' and @value='sandbox']").await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+    click(&client, &text_button("Select all")).await;
+    click(
+        &client,
+        "//button[contains(@class,'primary') and normalize-space()='Connect']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as Sam Sandbox']",
+    )
+    .await;
+    connect_again(
+        &client,
+        &work,
+        "SBX456",
+        "Riley Visitor",
+        "Saved as “riley-visitor”.",
+    )
+    .await;
+    // A working sandbox account is not nagged.
+    assert!(client
+        .find(Locator::XPath("//*[@data-testid='move-banner']"))
+        .await
+        .is_err());
+
+    // Fitbit turns its service off: every legacy endpoint answers 410 Gone.
+    let overview = in_page(&client, "return await invoke('app_overview');", vec![]).await;
+    let sandbox = overview["sandbox_url"].as_str().unwrap().to_owned();
+    sandbox_control(&sandbox, "settings", r#"{"legacy_retired":true}"#);
+    click(&client, &nav("Inspect")).await;
+    click(&client, &account_in_list("Riley Visitor")).await;
+    wait_for(&client, "//h1[normalize-space()='Riley Visitor']").await;
+    click(&client, &text_button("Refresh")).await;
+    wait_for(
+        &client,
+        "//*[contains(normalize-space(),'The legacy Fitbit API is retired')]",
+    )
+    .await;
+    let banner = wait_for(&client, "//*[@data-testid='move-banner']").await;
+    let text = banner.text().await.unwrap();
+    assert!(
+        text.contains("Fitbit accounts now connect through Google")
+            && text.contains("turned off its old sign-in")
+            && text.contains("keeps its name"),
+        "{text}"
+    );
+    screenshot(&client, "move-banner.png").await;
+
+    // Riley's account, but Sam signs in with Google: another Fitbit account, so nothing moves.
+    move_to_google(&client, &work, "riley-visitor", "SBX123").await;
+    let warning = wait_for(&client, "//*[@data-testid='move-result' and @role='alert']").await;
+    let text = warning.text().await.unwrap();
+    assert!(
+        text.contains("“riley-visitor” was not moved")
+            && text.contains("another Fitbit account (Fitbit user SBX123, not SBX456)"),
+        "{text}"
+    );
+    screenshot(&client, "move-mismatch.png").await;
+    click(&client, &text_button("Done")).await;
+
+    // Sam's own account: the plan names what has no Google equivalent; the move confirms the
+    // Fitbit user and says the old service no longer answers.
+    click(&client, &nav("Inspect")).await;
+    click(&client, &account_in_list("Sam Sandbox")).await;
+    wait_for(&client, "//h1[normalize-space()='Sam Sandbox']").await;
+    click(&client, &text_button("Refresh")).await;
+    wait_for(&client, &text_button("Move “sam-sandbox” to Google")).await;
+    click(&client, &text_button("Move “sam-sandbox” to Google")).await;
+    let plan = wait_for(&client, "//*[@data-testid='move-plan']").await;
+    let text = plan.text().await.unwrap();
+    assert!(
+        text.contains("Sleep") && text.contains("Google Health has no equivalent of: social."),
+        "{text}"
+    );
+    screenshot(&client, "move-plan.png").await;
+    std::fs::write(work.join("user.txt"), "SBX123").unwrap();
+    click(&client, &text_button("Sign in with Google")).await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as sam.sandbox@example.com']",
+    )
+    .await;
+    let result = wait_for(&client, "//*[@data-testid='move-result']").await;
+    let text = result.text().await.unwrap();
+    assert!(
+        text.contains("This is the same Fitbit account (Fitbit user SBX123): \"sam-sandbox\" now uses Google.")
+            && text.contains("The old Fitbit service no longer answers"),
+        "{text}"
+    );
+    screenshot(&client, "move-done.png").await;
+
+    // The name stays, now on Google Health; Riley's legacy account is still there to move.
+    let accounts = in_page(&client, "return await invoke('list_accounts');", vec![]).await;
+    let accounts = accounts.as_array().unwrap();
+    let sam = accounts
+        .iter()
+        .find(|a| a["name"] == "sam-sandbox")
+        .unwrap();
+    assert_eq!(sam["provider"], "google-health", "{accounts:?}");
+    let riley = accounts
+        .iter()
+        .find(|a| a["name"] == "riley-visitor")
+        .unwrap();
+    assert_eq!(riley["provider"], "fitbit");
+    assert_eq!(
+        accounts.len(),
+        2,
+        "Sam's Google account took the legacy name: {accounts:?}"
+    );
+    let banner = wait_for(&client, "//*[@data-testid='move-banner']").await;
+    assert!(!banner.text().await.unwrap().contains("sam-sandbox"));
+
+    client.close().await.unwrap();
+}

@@ -140,6 +140,8 @@ export interface Overview {
   log_file: string | null;
   scheme_redirects: boolean;
   move_notice: MoveNotice;
+  /** The accounts the banner offers to move to Google Health. */
+  needs_move: string[];
 }
 
 export interface ScopeGrant {

@@ -99,6 +99,7 @@ export function overview(over: Partial<Overview> = {}): Overview {
     log_file: null,
     scheme_redirects: true,
     move_notice: moveNotice,
+    needs_move: [],
     ...over,
   };
 }

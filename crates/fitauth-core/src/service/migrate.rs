@@ -94,6 +94,14 @@ impl Fitauth {
         legacy_account(&self.snapshot().await?.accounts, name)
     }
 
+    /// Whether `account` should be moved to Google Health now: a Fitbit account on Fitbit's own
+    /// service (turned off), or one whose provider answered `410 Gone` since Fitauth started
+    /// (the sandbox's legacy side, when it plays the turned-off service).
+    pub fn needs_move(&self, account: &Account) -> bool {
+        account.provider == ProviderKind::Fitbit
+            && (!is_sandbox(&account.app) || self.exchange_log().saw_status(&account.id, 410))
+    }
+
     /// Plans the move of the Fitbit account `account` (else the only one) to Google Health,
     /// through the Google registration `app` when given. `sandbox_base` is where the sandbox
     /// runs now, for a sandbox account (its Google side is made on the same sandbox).
