@@ -22,6 +22,8 @@ const COMMANDS: &[&str] = &[
     "start_sandbox",
     "migration_plan",
     "start_migration",
+    "get_preferences",
+    "set_preferences",
 ];
 
 /// `generate_context!` embeds `../ui/dist`, which `npm run build` (scripts/run, scripts/test)

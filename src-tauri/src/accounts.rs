@@ -123,6 +123,7 @@ pub enum Which {
 }
 
 pub(crate) fn changed<R: Runtime>(app: &AppHandle<R>, account: &str, error: Option<ErrorReport>) {
+    crate::notify::spawn_check(app);
     let _ = app.emit(
         events::ACCOUNTS_CHANGED,
         AccountChanged {

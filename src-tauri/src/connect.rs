@@ -248,6 +248,7 @@ fn announce<R: Runtime>(app: &AppHandle<R>, outcome: Result<ConnectedView, &Erro
     match outcome {
         Ok(view) => {
             app.state::<Desktop>().refresh_wakeup.notify_one();
+            crate::notify::spawn_check(app);
             let _ = app.emit(events::CONNECT_FINISHED, &view);
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.unminimize();

@@ -10,6 +10,9 @@
 //! | `confirm` | the native dialog Reveal waits for |
 //! | `apps` | app registrations |
 //! | `migrate` | the move of a legacy Fitbit account to Google Health |
+//! | `tray` | the system tray: closing the window keeps Fitauth running |
+//! | `notify` | "needs you" notifications, once per cause |
+//! | `settings` | the desktop's preferences (`settings.json`) |
 //! | `sandbox` | the built-in offline provider |
 //! | `refresh` | the background refresh timer |
 //! | `overview` | what the UI loads first |
@@ -27,10 +30,13 @@ pub mod events;
 mod logfile;
 pub mod migrate;
 pub mod navigation;
+pub mod notify;
 pub mod overview;
 mod refresh;
 pub mod sandbox;
+pub mod settings;
 pub mod state;
+pub mod tray;
 
 use tauri::{AppHandle, Builder, Manager, Runtime};
 
@@ -69,6 +75,8 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             sandbox::start_sandbox,
             migrate::migration_plan,
             migrate::start_migration,
+            settings::get_preferences,
+            settings::set_preferences,
         ])
 }
 
@@ -137,7 +145,9 @@ pub fn run() {
     // to the webview.
     #[cfg(any(target_os = "macos", windows))]
     {
-        builder = builder.plugin(tauri_plugin_dialog::init());
+        builder = builder
+            .plugin(tauri_plugin_dialog::init())
+            .plugin(tauri_plugin_notification::init());
     }
     app_builder(builder)
         .setup(|app| {
@@ -159,9 +169,27 @@ pub fn run() {
             };
             init_state(app.handle(), config)?;
             quit_on_signals(app.handle().clone());
-            *state::lock(&app.state::<Desktop>().log_file) = log_file;
+            let desktop = app.state::<Desktop>();
+            *state::lock(&desktop.log_file) = log_file;
+            if let Some(path) = settings::path(app.handle()) {
+                *state::lock(&desktop.settings) = settings::Settings::load(&path);
+                *state::lock(&desktop.settings_path) = Some(path);
+            }
+            if let Err(e) = tray::install(app.handle()) {
+                tracing::warn!(error = %e, "no system tray here: closing the window quits");
+            }
+            notify::spawn_check(app.handle());
             deeplink::listen(app);
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if tray::keeps_running(&window.state::<Desktop>()) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                    tracing::info!("window closed; Fitauth keeps running in the tray");
+                }
+            }
         })
         .build(tauri::generate_context!())
         .expect("error while building the Fitauth desktop app")

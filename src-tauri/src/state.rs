@@ -45,6 +45,11 @@ pub struct Desktop {
     /// Wakes the background refresher when accounts change.
     pub refresh_wakeup: tokio::sync::Notify,
     pub log_file: Mutex<Option<PathBuf>>,
+    /// The desktop's preferences and what was already notified (`settings.json`).
+    pub settings: Mutex<crate::settings::Settings>,
+    pub settings_path: Mutex<Option<PathBuf>>,
+    /// Whether Fitauth is in the system tray (else closing the window quits).
+    pub tray: Mutex<bool>,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -72,6 +77,9 @@ impl Desktop {
             sandbox: tokio::sync::Mutex::new(None),
             refresh_wakeup: tokio::sync::Notify::new(),
             log_file: Mutex::new(None),
+            settings: Mutex::new(Default::default()),
+            settings_path: Mutex::new(None),
+            tray: Mutex::new(false),
         })
     }
 }

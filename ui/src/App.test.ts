@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
-import { account, connected, fitbitScopes, NOW, overview } from './test/fixtures';
+import { account, connected, fitbitScopes, NOW, overview, sandboxApp } from './test/fixtures';
 import type { MigrationView } from './lib/api';
 
 function backend(ov = overview()) {
@@ -158,5 +158,54 @@ describe('App', () => {
       expect(alert).toHaveTextContent('“fit” was not moved');
       expect(alert).toHaveTextContent('another Fitbit account (Fitbit user SBX456, not SBX123)');
     });
+  });
+
+  test('a clicked "needs you" notification opens the account\'s reconnect, its scopes ticked', async () => {
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC(
+      (cmd, args) => {
+        calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+        if (cmd === 'app_overview') return overview({ accounts: [account({ name: 'sam', app: 'sandbox' })], apps: [sandboxApp] });
+        if (cmd === 'scope_catalog') return fitbitScopes;
+        if (cmd === 'start_connect') return { app: 'sandbox', account: 'sam', provider: 'fitbit', redirect: 'scheme', redirect_uri: 'fitauth://callback', started_at: NOW, expires_at: NOW + 600 };
+      },
+      { shouldMockEvents: true },
+    );
+    render(App);
+    await screen.findByRole('heading', { name: 'Connect your Fitbit account' });
+    await userEvent.click(screen.getByRole('button', { name: 'Apps' }));
+    await emit('reconnect-account', { account: 'sam', move_to_google: false });
+    expect(await screen.findByTestId('reconnecting')).toHaveTextContent('Connect “sam” again');
+    // The fixture account asked for activity and sleep.
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: /Activity/ })).toBeChecked());
+    expect(screen.getByRole('checkbox', { name: /Sleep/ })).toBeChecked();
+    expect(screen.getByRole('checkbox', { name: /Profile/ })).not.toBeChecked();
+    const connectButton = screen.getAllByRole('button', { name: 'Connect' }).find((b) => b.classList.contains('primary'));
+    await userEvent.click(connectButton!);
+    const start = calls.find((c) => c.cmd === 'start_connect');
+    expect(start?.args).toMatchObject({ request: { choice: 'sandbox', account: 'sam' } });
+  });
+
+  test('the tray preference is shown and saved', async () => {
+    const saved: unknown[] = [];
+    mockIPC(
+      (cmd, args) => {
+        if (cmd === 'app_overview') return overview();
+        if (cmd === 'scope_catalog') return fitbitScopes;
+        if (cmd === 'get_preferences') return { close_to_tray: true };
+        if (cmd === 'set_preferences') {
+          saved.push(args);
+          return (args as { preferences: unknown }).preferences;
+        }
+      },
+      { shouldMockEvents: true },
+    );
+    render(App);
+    await userEvent.click(await screen.findByRole('button', { name: 'Apps' }));
+    const box = await screen.findByRole('checkbox', { name: /Keep Fitauth running in the tray/ });
+    expect(box).toBeChecked();
+    await userEvent.click(box);
+    expect(saved).toEqual([{ preferences: { close_to_tray: false } }]);
+    expect(box).not.toBeChecked();
   });
 });

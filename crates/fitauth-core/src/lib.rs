@@ -17,6 +17,7 @@
 //! Every failure is an [`Error`] with a plain sentence and a next step.
 
 pub mod app;
+pub mod attention;
 pub mod authorize;
 pub mod browser;
 mod client;

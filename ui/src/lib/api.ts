@@ -122,6 +122,19 @@ export interface MovePlanView {
   unmapped: string[];
 }
 
+/** The desktop's own preferences. */
+export interface Preferences {
+  /** Closing the window keeps Fitauth running in the tray (off: it quits). */
+  close_to_tray: boolean;
+}
+
+/** A "needs you" notification was clicked. */
+export interface ReconnectRequest {
+  account: string;
+  /** The way on is the move to Google, not a plain reconnect. */
+  move_to_google: boolean;
+}
+
 /** The banner's sentences for accounts still on the legacy Fitbit API. */
 export interface MoveNotice {
   what_happened: string;
@@ -268,6 +281,8 @@ export const api = {
   migrationPlan: (account: string) => call<MovePlanView>('migration_plan', { account }),
   /** Opens the Google sign-in of the move; the window then waits as for any Connect. */
   startMigration: (account: string) => call<Waiting>('start_migration', { account }),
+  getPreferences: () => call<Preferences>('get_preferences'),
+  setPreferences: (preferences: Preferences) => call<Preferences>('set_preferences', { preferences }),
 };
 
 export const EVENTS = {
@@ -276,6 +291,8 @@ export const EVENTS = {
   linkRefused: 'link-refused',
   accountsChanged: 'accounts-changed',
   appsChanged: 'apps-changed',
+  openAccount: 'open-account',
+  reconnect: 'reconnect-account',
 } as const;
 
 export function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {

@@ -1,0 +1,189 @@
+//! "Needs you": a desktop notification, once per cause, when an account needs its person — the
+//! provider stopped accepting its sign-in (`invalid_grant` after the store was re-read), Fitbit's
+//! turned-off service answered `410 Gone`, or a refresh token will end within a day. Clicking it
+//! opens that account's reconnect (or the move to Google). The causes and their sentences are the
+//! use-case layer's (`fitauth_core::attention`), which `fitauth status` prints too.
+//!
+//! On Linux the notification goes straight through `notify-rust` (the library the official
+//! notification plugin uses on desktops) because the plugin's desktop API drops the notification
+//! handle, and with it the click; elsewhere the official plugin shows it.
+
+use std::collections::BTreeSet;
+
+use fitauth_core::attention::Attention;
+use fitauth_core::clock::now_unix;
+use fitauth_core::Account;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::events::{self, ReconnectRequest};
+use crate::settings;
+use crate::state::{lock, Desktop};
+use crate::tray;
+
+/// The causes to say now: `(account, cause)` not said before. Updates `notified` to the causes
+/// that still hold, so a cause that ends and comes back is said again. The person's own revoke
+/// is not news to them: it is shown, never notified.
+pub fn to_say(
+    accounts: &[Account],
+    needs_move: impl Fn(&Account) -> bool,
+    notified: &mut BTreeSet<String>,
+    now: i64,
+) -> Vec<(Account, Attention)> {
+    let mut live = BTreeSet::new();
+    let mut say = vec![];
+    for a in accounts {
+        let Some(attention) = Attention::of(a, needs_move(a), now) else {
+            continue;
+        };
+        if attention == Attention::Revoked {
+            continue;
+        }
+        let key = attention.key(a);
+        if !notified.contains(&key) {
+            say.push((a.clone(), attention));
+        }
+        live.insert(key);
+    }
+    *notified = live;
+    say
+}
+
+/// Looks at every account and notifies what is new; then brings the tray menu up to date.
+pub async fn check<R: Runtime>(app: &AppHandle<R>) {
+    let desktop = app.state::<Desktop>();
+    if let Ok(accounts) = desktop.app.accounts().await {
+        let now = now_unix();
+        let (say, changed) = {
+            let mut settings = lock(&desktop.settings);
+            let before = settings.notified.clone();
+            let say = to_say(
+                &accounts,
+                |a| desktop.app.needs_move(a),
+                &mut settings.notified,
+                now,
+            );
+            (say, settings.notified != before)
+        };
+        if changed {
+            settings::persist(&desktop);
+        }
+        for (account, attention) in say {
+            send(app, &account, &attention, now);
+        }
+    }
+    tray::update(app).await;
+}
+
+/// [`check`] in the background.
+pub fn spawn_check<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move { check(&app).await });
+}
+
+const SUMMARY: &str = "A Fitauth account needs you";
+
+fn send<R: Runtime>(app: &AppHandle<R>, account: &Account, attention: &Attention, now: i64) {
+    let body = attention.sentence(account, now);
+    let request = ReconnectRequest {
+        account: account.name.clone(),
+        move_to_google: *attention == Attention::MoveToGoogle,
+    };
+    tracing::info!(account = %account.name, cause = ?attention, "notifying: the account needs its person");
+    #[cfg(target_os = "linux")]
+    {
+        let app = app.clone();
+        let action = if request.move_to_google {
+            "Move to Google"
+        } else {
+            "Reconnect"
+        };
+        // `wait_for_action` blocks until the notification is clicked or closed: a thread each.
+        std::thread::spawn(move || {
+            let shown = notify_rust::Notification::new()
+                .appname("Fitauth")
+                .summary(SUMMARY)
+                .body(&body)
+                .action("default", action)
+                .show();
+            match shown {
+                Ok(handle) => handle.wait_for_action(|clicked| {
+                    if clicked == "default" {
+                        open_reconnect(&app, request);
+                    }
+                }),
+                Err(e) => tracing::warn!(error = %e, "could not show a notification"),
+            }
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use tauri_plugin_notification::NotificationExt;
+        let _ = request;
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title(SUMMARY)
+            .body(&body)
+            .show()
+        {
+            tracing::warn!(error = %e, "could not show a notification");
+        }
+    }
+}
+
+/// The notification was clicked: the window comes back at the account's reconnect.
+fn open_reconnect<R: Runtime>(app: &AppHandle<R>, request: ReconnectRequest) {
+    tracing::info!(account = %request.account, "notification clicked: opening the reconnect");
+    tray::show(app, None);
+    let _ = app.emit(events::RECONNECT, request);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fitauth_core::{AccountState, ProviderKind};
+
+    fn account(id: &str, state: AccountState) -> Account {
+        Account {
+            id: id.into(),
+            name: id.into(),
+            app: "a".into(),
+            provider: ProviderKind::Fitbit,
+            user_id: None,
+            subject: None,
+            display_name: None,
+            email: None,
+            scopes_requested: vec![],
+            scopes_granted: vec![],
+            token_type: "Bearer".into(),
+            issued_at: 0,
+            expires_at: Some(100),
+            refresh_token_expires_at: None,
+            has_refresh_token: true,
+            state,
+            updated_at: 0,
+            generation: 1,
+        }
+    }
+
+    #[test]
+    fn each_cause_is_said_once_and_again_only_after_it_ended() {
+        let mut said = BTreeSet::new();
+        let dead = account("a", AccountState::ReconnectNeeded);
+        let fine = account("b", AccountState::Active);
+        let mine = account("c", AccountState::Revoked);
+        let all = [dead.clone(), fine.clone(), mine];
+        let first = to_say(&all, |_| false, &mut said, 0);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].0.name, "a");
+        assert!(to_say(&all, |_| false, &mut said, 0).is_empty(), "once");
+        // Reconnected: the cause ends; when it comes back, it is said again.
+        let healed = [account("a", AccountState::Active), fine.clone()];
+        assert!(to_say(&healed, |_| false, &mut said, 0).is_empty());
+        assert!(said.is_empty());
+        assert_eq!(to_say(&[dead], |_| false, &mut said, 0).len(), 1);
+        // The move to Google is a cause of its own.
+        let moved = to_say(&[fine], |_| true, &mut said, 0);
+        assert_eq!(moved[0].1, Attention::MoveToGoogle);
+    }
+}
