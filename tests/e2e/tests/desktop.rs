@@ -986,14 +986,14 @@ async fn ipc_round_trips() {
     }
 }
 
-/// POSTs a JSON body to the sandbox's control API (plain HTTP/1.1 on loopback).
-fn sandbox_control(base: &str, path: &str, body: &str) {
+/// POSTs `body` to the sandbox at `path` (plain HTTP/1.1 on loopback); expects a 200.
+fn sandbox_post(base: &str, path: &str, content_type: &str, body: &str) {
     use std::io::{Read, Write};
     let hostport = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(hostport).unwrap();
     write!(
         stream,
-        "POST /_sandbox/{path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
@@ -1057,7 +1057,12 @@ async fn the_move_to_google_after_fitbit_turned_its_service_off() {
     // Fitbit turns its service off: every legacy endpoint answers 410 Gone.
     let overview = in_page(&client, "return await invoke('app_overview');", vec![]).await;
     let sandbox = overview["sandbox_url"].as_str().unwrap().to_owned();
-    sandbox_control(&sandbox, "settings", r#"{"legacy_retired":true}"#);
+    sandbox_post(
+        &sandbox,
+        "/_sandbox/settings",
+        "application/json",
+        r#"{"legacy_retired":true}"#,
+    );
     click(&client, &nav("Inspect")).await;
     click(&client, &account_in_list("Riley Visitor")).await;
     wait_for(&client, "//h1[normalize-space()='Riley Visitor']").await;
@@ -1140,6 +1145,382 @@ async fn the_move_to_google_after_fitbit_turned_its_service_off() {
     );
     let banner = wait_for(&client, "//*[@data-testid='move-banner']").await;
     assert!(!banner.text().await.unwrap().contains("sam-sandbox"));
+
+    client.close().await.unwrap();
+}
+
+/// The desktop's side of the tray and of notifications, served on the test's private session
+/// bus: an `org.freedesktop.Notifications` server that records every `Notify` call and can
+/// click one (`ActionInvoked`), and an `org.kde.StatusNotifierWatcher` that records the tray
+/// items that register (the two specifications:
+/// <https://specifications.freedesktop.org/notification-spec/latest/> and
+/// <https://www.freedesktop.org/wiki/Specifications/StatusNotifierItem/>).
+mod desktop_bus {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use zbus::message::Header;
+    use zbus::object_server::SignalEmitter;
+    use zbus::zvariant::OwnedValue;
+
+    /// One `Notify` call.
+    #[derive(Debug, Clone)]
+    pub struct Note {
+        pub id: u32,
+        pub app_name: String,
+        pub summary: String,
+        pub body: String,
+        pub actions: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, Default)]
+    pub struct Seen {
+        pub notes: Arc<Mutex<Vec<Note>>>,
+        /// (sender's unique name, the service argument) of each tray item that registered.
+        pub items: Arc<Mutex<Vec<(String, String)>>>,
+    }
+
+    pub struct Notifications {
+        seen: Seen,
+    }
+
+    #[zbus::interface(name = "org.freedesktop.Notifications")]
+    impl Notifications {
+        async fn get_capabilities(&self) -> Vec<String> {
+            vec!["actions".into(), "body".into()]
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        async fn notify(
+            &self,
+            app_name: String,
+            _replaces_id: u32,
+            _app_icon: String,
+            summary: String,
+            body: String,
+            actions: Vec<String>,
+            _hints: HashMap<String, OwnedValue>,
+            _expire_timeout: i32,
+        ) -> u32 {
+            let mut notes = self.seen.notes.lock().unwrap();
+            let id = notes.len() as u32 + 1;
+            notes.push(Note {
+                id,
+                app_name,
+                summary,
+                body,
+                actions,
+            });
+            id
+        }
+
+        async fn close_notification(&self, _id: u32) {}
+
+        async fn get_server_information(&self) -> (String, String, String, String) {
+            (
+                "fitauth-e2e".into(),
+                "fitauth".into(),
+                "1".into(),
+                "1.2".into(),
+            )
+        }
+
+        #[zbus(signal)]
+        pub async fn action_invoked(
+            emitter: &SignalEmitter<'_>,
+            id: u32,
+            action_key: &str,
+        ) -> zbus::Result<()>;
+    }
+
+    pub struct Watcher {
+        seen: Seen,
+    }
+
+    #[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+    impl Watcher {
+        async fn register_status_notifier_item(
+            &self,
+            service: String,
+            #[zbus(header)] header: Header<'_>,
+        ) {
+            let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+            self.seen.items.lock().unwrap().push((sender, service));
+        }
+
+        async fn register_status_notifier_host(&self, _service: String) {}
+
+        #[zbus(property)]
+        async fn registered_status_notifier_items(&self) -> Vec<String> {
+            let items = self.seen.items.lock().unwrap();
+            items.iter().map(|(s, p)| format!("{s}{p}")).collect()
+        }
+
+        #[zbus(property)]
+        async fn is_status_notifier_host_registered(&self) -> bool {
+            true
+        }
+
+        #[zbus(property)]
+        async fn protocol_version(&self) -> i32 {
+            0
+        }
+    }
+
+    /// Serves both on the session bus; keep the connection as long as the test runs.
+    pub async fn serve() -> (zbus::Connection, Seen) {
+        let seen = Seen::default();
+        let conn = zbus::connection::Builder::session()
+            .unwrap()
+            .name("org.freedesktop.Notifications")
+            .unwrap()
+            .name("org.kde.StatusNotifierWatcher")
+            .unwrap()
+            .serve_at(
+                "/org/freedesktop/Notifications",
+                Notifications { seen: seen.clone() },
+            )
+            .unwrap()
+            .serve_at("/StatusNotifierWatcher", Watcher { seen: seen.clone() })
+            .unwrap()
+            .build()
+            .await
+            .expect("the test's session bus (run scripts/e2e)");
+        (conn, seen)
+    }
+
+    /// The person clicks notification `id`.
+    pub async fn click(conn: &zbus::Connection, id: u32) {
+        let iface = conn
+            .object_server()
+            .interface::<_, Notifications>("/org/freedesktop/Notifications")
+            .await
+            .unwrap();
+        Notifications::action_invoked(iface.signal_emitter(), id, "default")
+            .await
+            .unwrap();
+    }
+
+    /// A property of the tray item `service` registered by `sender`.
+    pub async fn item_property(
+        conn: &zbus::Connection,
+        sender: &str,
+        service: &str,
+        name: &str,
+    ) -> String {
+        let (dest, path) = if service.starts_with('/') {
+            (sender.to_owned(), service.to_owned())
+        } else {
+            (service.to_owned(), "/StatusNotifierItem".to_owned())
+        };
+        let proxy = zbus::Proxy::new(conn, dest, path, "org.kde.StatusNotifierItem")
+            .await
+            .unwrap();
+        proxy.get_property::<String>(name).await.unwrap()
+    }
+
+    /// Whether `name` is still on the bus, and the pid behind it.
+    pub async fn owner_pid(conn: &zbus::Connection, name: &str) -> Option<u32> {
+        let dbus = zbus::fdo::DBusProxy::new(conn).await.unwrap();
+        let name = zbus::names::BusName::try_from(name).unwrap();
+        dbus.get_connection_unix_process_id(name).await.ok()
+    }
+}
+
+/// What a window manager does when the person clicks the window's ×: a `WM_DELETE_WINDOW`
+/// client message to each top-level window titled `title` (ICCCM §4.2.8.1,
+/// <https://tronche.com/gui/x/icccm/sec-4.html#s-4.2.8.1>). Returns how many got it.
+fn close_like_a_window_manager(title: &str) -> usize {
+    use std::ffi::CStr;
+    use x11_dl::xlib;
+    let x = xlib::Xlib::open().expect("libX11");
+    // SAFETY: plain Xlib calls on a display opened and closed here; every pointer Xlib returns
+    // is checked and freed with XFree.
+    unsafe {
+        let display = (x.XOpenDisplay)(std::ptr::null());
+        assert!(!display.is_null(), "no X display");
+        let root = (x.XDefaultRootWindow)(display);
+        let protocols = (x.XInternAtom)(display, c"WM_PROTOCOLS".as_ptr(), 0);
+        let delete = (x.XInternAtom)(display, c"WM_DELETE_WINDOW".as_ptr(), 0);
+        let (mut root_ret, mut parent) = (0, 0);
+        let mut children: *mut xlib::Window = std::ptr::null_mut();
+        let mut count = 0u32;
+        (x.XQueryTree)(
+            display,
+            root,
+            &mut root_ret,
+            &mut parent,
+            &mut children,
+            &mut count,
+        );
+        let mut sent = 0;
+        if !children.is_null() {
+            for &window in std::slice::from_raw_parts(children, count as usize) {
+                let mut name: *mut std::os::raw::c_char = std::ptr::null_mut();
+                if (x.XFetchName)(display, window, &mut name) == 0 || name.is_null() {
+                    continue;
+                }
+                let matches = CStr::from_ptr(name).to_string_lossy() == title;
+                (x.XFree)(name.cast());
+                if !matches {
+                    continue;
+                }
+                let mut data = xlib::ClientMessageData::new();
+                data.as_longs_mut()[0] = delete as std::os::raw::c_long;
+                data.as_longs_mut()[1] = 0; // CurrentTime
+                let mut event = xlib::XEvent {
+                    client_message: xlib::XClientMessageEvent {
+                        type_: xlib::ClientMessage,
+                        serial: 0,
+                        send_event: 1,
+                        display,
+                        window,
+                        message_type: protocols,
+                        format: 32,
+                        data,
+                    },
+                };
+                (x.XSendEvent)(display, window, 0, xlib::NoEventMask, &mut event);
+                sent += 1;
+            }
+            (x.XFree)(children.cast());
+        }
+        (x.XFlush)(display);
+        (x.XCloseDisplay)(display);
+        sent
+    }
+}
+
+/// Polls `check` for up to 30 s.
+async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs tauri-driver, WebKitWebDriver, a display and a keyring: run scripts/e2e"]
+async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
+    let (bus, seen) = desktop_bus::serve().await;
+    let (app, work, mut envs) = prepare("tray");
+    envs.extend(consenting_browser(&app, &work));
+    let (_driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
+
+    // The tray item registers with the desktop's watcher and answers as Fitauth.
+    let (sender, service) = eventually("a tray item registered", || {
+        seen.items.lock().unwrap().first().cloned()
+    })
+    .await;
+    let title = desktop_bus::item_property(&bus, &sender, &service, "Title").await;
+    let id = desktop_bus::item_property(&bus, &sender, &service, "Id").await;
+    assert!(
+        title.contains("Fitauth") || id.contains("fitauth") || id.contains("tray"),
+        "title {title:?}, id {id:?}"
+    );
+    let pid = desktop_bus::owner_pid(&bus, &sender)
+        .await
+        .expect("the app is on the bus");
+
+    // Connect Sam on the sandbox.
+    click(&client, "//input[@type='radio' and @value='sandbox']").await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+    click(&client, &text_button("Select all")).await;
+    click(
+        &client,
+        "//button[contains(@class,'primary') and normalize-space()='Connect']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as Sam Sandbox']",
+    )
+    .await;
+    screenshot(&client, "tray-connected.png").await;
+
+    // The person closes the window: Fitauth stays, in the tray.
+    assert_eq!(
+        close_like_a_window_manager("Fitauth"),
+        1,
+        "one Fitauth window"
+    );
+    let log = work.join("xdg/com.fitauth.desktop/fitauth-desktop.log");
+    eventually("the window hidden", || {
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        log.contains("window closed; Fitauth keeps running in the tray")
+            .then_some(())
+    })
+    .await;
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the process is still running"
+    );
+    assert_eq!(
+        desktop_bus::owner_pid(&bus, &sender).await,
+        Some(pid),
+        "its tray item is still on the bus"
+    );
+    assert!(seen.notes.lock().unwrap().is_empty(), "nothing to say yet");
+
+    // Sam's grant is revoked at the provider (as on fitbit.com), then a refresh finds out.
+    let overview = in_page(&client, "return await invoke('app_overview');", vec![]).await;
+    let sandbox = overview["sandbox_url"].as_str().unwrap().to_owned();
+    let fitauth = app.with_file_name("fitauth");
+    let token = Command::new(&fitauth)
+        .args(["token", "--account", "sam-sandbox"])
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{token:?}");
+    let token = String::from_utf8(token.stdout).unwrap();
+    sandbox_post(
+        &sandbox,
+        "/oauth2/revoke",
+        "application/x-www-form-urlencoded",
+        &format!("token={}&client_id=sandbox-client", token.trim()),
+    );
+    for _ in 0..2 {
+        let outcome = in_page(
+            &client,
+            "try { await invoke('refresh_account', { name: 'sam-sandbox' }); return 'refreshed'; } \
+             catch (e) { return e.kind; }",
+            vec![],
+        )
+        .await;
+        assert_eq!(outcome, "reconnect_needed");
+    }
+
+    // Exactly one notification, with the plain sentence and a Reconnect action.
+    let note = eventually("a notification", || {
+        seen.notes.lock().unwrap().first().cloned()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let notes = seen.notes.lock().unwrap().clone();
+    assert_eq!(notes.len(), 1, "once per cause: {notes:?}");
+    assert_eq!(note.app_name, "Fitauth");
+    assert_eq!(note.summary, "A Fitauth account needs you");
+    assert_eq!(
+        note.body,
+        "\"sam-sandbox\" needs you: the provider no longer accepts its sign-in. Connect it again \
+         to keep getting data."
+    );
+    assert!(note.actions.contains(&"default".to_owned()), "{note:?}");
+
+    // Clicking it brings the window back at the account's reconnect.
+    desktop_bus::click(&bus, note.id).await;
+    wait_for(
+        &client,
+        "//*[@data-testid='reconnecting' and contains(normalize-space(),'Connect “sam-sandbox” again')]",
+    )
+    .await;
+    let visible = in_page(&client, "return document.visibilityState;", vec![]).await;
+    assert_eq!(visible, "visible");
+    screenshot(&client, "tray-reconnect.png").await;
 
     client.close().await.unwrap();
 }
