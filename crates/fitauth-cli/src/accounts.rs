@@ -1,7 +1,9 @@
 //! Commands on connected accounts: status, token, refresh, introspect, revoke, rename, decode.
 
 use clap::Args;
-use fitauth_core::{jwt, Error};
+use fitauth_core::attention::Attention;
+use fitauth_core::clock::now_unix;
+use fitauth_core::{jwt, Error, Fitauth};
 
 use crate::{output, Ctx};
 
@@ -18,20 +20,53 @@ pub async fn status(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
         Some(name) => vec![fitauth.account(Some(name)).await?],
         None => fitauth.accounts().await?,
     };
-    let to_move: Vec<&str> = accounts
+    let now = now_unix();
+    let needs_you: Vec<String> = accounts
         .iter()
-        .filter(|a| fitauth.needs_move(a))
-        .map(|a| a.name.as_str())
+        .filter_map(|a| {
+            let attention = Attention::of(a, fitauth.needs_move(a), now)?;
+            let next = match attention {
+                Attention::MoveToGoogle => format!("Run `fitauth migrate --account {}`.", a.name),
+                _ => format!(
+                    "Run `fitauth login` again with --account {} (the same --provider).",
+                    a.name
+                ),
+            };
+            Some(format!("{} {next}", attention.sentence(a, now)))
+        })
         .collect();
-    output::status(ctx, &accounts, &to_move, &fitauth.secrets_location());
+    output::status(ctx, &accounts, &needs_you, &fitauth.secrets_location());
     Ok(())
 }
 
 pub async fn token(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
-    let token = ctx.fitauth()?.fresh_token(args.account.as_deref()).await?;
+    let fitauth = ctx.fitauth()?;
+    let token = match fitauth.fresh_token(args.account.as_deref()).await {
+        Ok(token) => token,
+        Err(e) => return Err(needs_you(&fitauth, args.account.as_deref(), e).await),
+    };
     // The one place a secret is printed, on purpose, and only to stdout.
     println!("{}", token.secret());
     Ok(())
+}
+
+/// A token that cannot be had because the account needs its person fails with the sentence
+/// `fitauth status` and the desktop's notification say.
+async fn needs_you(fitauth: &Fitauth, name: Option<&str>, e: Error) -> Error {
+    if !matches!(e.kind(), "reconnect_needed" | "revoked" | "retired") {
+        return e;
+    }
+    let Ok(account) = fitauth.account(name).await else {
+        return e;
+    };
+    let now = now_unix();
+    match Attention::of(&account, fitauth.needs_move(&account), now) {
+        Some(attention) => Error::NeedsYou {
+            sentence: attention.sentence(&account, now),
+            move_to_google: attention == Attention::MoveToGoogle,
+        },
+        None => e,
+    }
 }
 
 pub async fn refresh(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {

@@ -39,6 +39,13 @@ pub fn hint(e: &Error) -> String {
             "Pass --client-id (and --client-secret where needed), or try it offline with \
              --provider sandbox."
         }
+        Error::NeedsYou {
+            move_to_google: true,
+            ..
+        } => "Run `fitauth migrate --account NAME`.",
+        Error::NeedsYou { .. } => {
+            "Run `fitauth login` again for it (the same --provider, and --account with its name)."
+        }
         Error::Retired { .. } => {
             "Move the account to Google Health with `fitauth migrate --account NAME` (it keeps its \
              name), or connect anew with `fitauth login --provider google-health`."

@@ -122,8 +122,8 @@ pub fn migrated(ctx: &Ctx, account: &Account, updated: bool, migration: &Migrate
     }
 }
 
-/// The accounts table; `to_move`: the legacy Fitbit accounts to move to Google Health.
-pub fn status(ctx: &Ctx, accounts: &[Account], to_move: &[&str], secrets_location: &str) {
+/// `needs_you`: what each account that needs its person needs, and the command that does it.
+pub fn status(ctx: &Ctx, accounts: &[Account], needs_you: &[String], secrets_location: &str) {
     let now = now_unix();
     if ctx.json {
         return print_json(&Value::Array(
@@ -174,12 +174,8 @@ pub fn status(ctx: &Ctx, accounts: &[Account], to_move: &[&str], secrets_locatio
     for r in &rows {
         line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
     }
-    if !to_move.is_empty() {
-        println!(
-            "\n{} Move {} with `fitauth migrate --account NAME`; each keeps its name.",
-            fitauth_core::migration::WHAT_HAPPENED,
-            to_move.join(", ")
-        );
+    for sentence in needs_you {
+        println!("\n{sentence}");
     }
     println!("\nTokens are kept in: {secrets_location}.");
 }

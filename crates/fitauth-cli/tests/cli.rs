@@ -458,7 +458,8 @@ async fn every_fault_leaves_tokens_intact_with_the_promised_message() {
         ("malformed_json", "malformed JSON"),
         ("slow", "did not answer in time"),
         ("rate_limited", "Rate-limited until "),
-        ("gone", "The legacy Fitbit API is retired"),
+        // `token` says what the account needs, as `status` and the desktop's notification do.
+        ("gone", "\"f\" needs you: Fitbit turned off its old service."),
         ("conflict", "The provider reported a conflict"),
     ];
     for (kind, message) in cases {
@@ -467,7 +468,7 @@ async fn every_fault_leaves_tokens_intact_with_the_promised_message() {
         let line = h.fails(&["token"]).await;
         assert!(line.contains(message), "{kind}: {line}");
         if kind == "gone" {
-            assert!(line.contains("Google Health"), "{line}");
+            assert!(line.contains("`fitauth migrate --account NAME`"), "{line}");
         }
         h.clear_faults().await;
         assert_eq!(
@@ -501,7 +502,17 @@ async fn a_dead_refresh_token_asks_to_reconnect_and_revoke_removes_secrets() {
         .unwrap();
     assert!(resp.status().is_success());
     let line = h.fails(&["token"]).await;
-    assert!(line.contains("must be reconnected"), "{line}");
+    assert!(
+        line.contains("\"dead\" needs you: the provider no longer accepts its sign-in.")
+            && line.contains("Run `fitauth login` again"),
+        "{line}"
+    );
+    // `status` says the same.
+    let status = h.ok(&["status"]).await;
+    assert!(
+        status.contains("\"dead\" needs you: the provider no longer accepts its sign-in."),
+        "{status}"
+    );
     assert_eq!(
         status_json(&h.ok(&["status", "--json"]).await)[0]["state"],
         "reconnect_needed"

@@ -61,7 +61,8 @@ async fn a_fitbit_account_moves_to_google_and_keeps_its_name() {
     legacy_and_google_registration(&h).await;
     let status = h.ok(&["status"]).await;
     assert!(
-        status.contains("Move fit with `fitauth migrate --account NAME`"),
+        status.contains("\"fit\" needs you: Fitbit turned off its old service.")
+            && status.contains("Run `fitauth migrate --account fit`."),
         "{status}"
     );
     let legacy_token = h.ok(&["token", "--account", "fit"]).await.trim().to_owned();

@@ -202,6 +202,14 @@ pub enum Error {
     /// Fitbit account: the legacy account was left as it was ([`crate::migration::SameAccount`]).
     #[error("\"{account}\" was not moved to Google Health. {why}")]
     NotMoved { account: String, why: String },
+    /// An account that needs its person ([`crate::attention::Attention`]), in the sentence the
+    /// faces use for it.
+    #[error("{sentence}")]
+    NeedsYou {
+        sentence: String,
+        /// The way on is the move to Google, not a plain reconnect.
+        move_to_google: bool,
+    },
 
     // --- the network --------------------------------------------------------------------------
     #[error("{host} did not answer in time.")]
@@ -275,6 +283,7 @@ impl Error {
             Error::Cancelled => "cancelled",
             Error::FinishedElsewhereFailed { .. } => "finished_elsewhere_failed",
             Error::NotMoved { .. } => "not_moved",
+            Error::NeedsYou { .. } => "needs_you",
             Error::Timeout { .. } => "timeout",
             Error::Connect { .. } => "offline",
             Error::Network { .. } => "network",
@@ -367,6 +376,11 @@ impl Error {
                 "Add an app registration for it, or try everything offline with the sandbox."
             }
             Error::Cancelled => "Nothing was changed.",
+            Error::NeedsYou {
+                move_to_google: true,
+                ..
+            } => "Move it to Google Health; it keeps its name.",
+            Error::NeedsYou { .. } => "Connect it again; it keeps its name.",
             Error::NotMoved { .. } => {
                 "Sign in with the Google account your Fitbit uses and move it again, or keep both \
                  accounts."
@@ -516,6 +530,10 @@ impl Error {
             Error::NotMoved {
                 account: s("x"),
                 why: s("y"),
+            },
+            Error::NeedsYou {
+                sentence: s("x"),
+                move_to_google: false,
             },
             Error::Timeout { host: s("h") },
             Error::Connect { host: s("h") },
