@@ -459,7 +459,10 @@ async fn every_fault_leaves_tokens_intact_with_the_promised_message() {
         ("slow", "did not answer in time"),
         ("rate_limited", "Rate-limited until "),
         // `token` says what the account needs, as `status` and the desktop's notification do.
-        ("gone", "\"f\" needs you: Fitbit turned off its old service."),
+        (
+            "gone",
+            "\"f\" needs you: Fitbit turned off its old service.",
+        ),
         ("conflict", "The provider reported a conflict"),
     ];
     for (kind, message) in cases {
