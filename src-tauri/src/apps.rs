@@ -21,6 +21,8 @@ pub struct AppView {
     pub redirect: RedirectMode,
     pub base_url: Option<String>,
     pub has_client_secret: bool,
+    /// Google: the consent screen is in Testing (refresh tokens end after seven days).
+    pub testing: bool,
     pub is_sandbox: bool,
     /// Compiled into this build (see the README's "Build-time defaults").
     pub is_builtin: bool,
@@ -60,6 +62,7 @@ impl AppView {
             redirect: app.redirect,
             base_url: app.base_url.clone(),
             has_client_secret: app.has_client_secret,
+            testing: app.testing,
             is_sandbox: is_sandbox(&app.name),
             is_builtin: fitauth_core::defaults::is_builtin(&app.name),
             redirect_uris: advice.uris,

@@ -41,6 +41,10 @@ pub struct AddArgs {
     /// Name (defaults to the client id).
     #[arg(long)]
     name: Option<String>,
+    /// Google: the project's OAuth consent screen is in Testing, so refresh tokens end seven
+    /// days after consent (Fitauth warns a day before).
+    #[arg(long)]
+    testing: bool,
 }
 
 impl AddArgs {
@@ -53,6 +57,7 @@ impl AddArgs {
             redirect: self.redirect.parse()?,
             base_url: self.base_url,
             client_secret: self.client_secret.map(ClientSecret::new),
+            testing: self.testing,
         })
     }
 }

@@ -61,6 +61,10 @@ pub struct LoginArgs {
     /// Move every endpoint of the provider to this base URL.
     #[arg(long)]
     base_url: Option<String>,
+    /// Google: the project's OAuth consent screen is in Testing, so refresh tokens end seven
+    /// days after consent (Fitauth warns a day before).
+    #[arg(long)]
+    testing: bool,
     /// Loopback port to listen on. Default: 47813 for the real Fitbit (which matches the
     /// redirect URL exactly, so register http://127.0.0.1:47813/callback), else any free port.
     #[arg(long)]
@@ -99,6 +103,7 @@ async fn registration(
                     redirect: args.redirect.parse()?,
                     base_url: args.base_url.clone(),
                     client_secret: args.client_secret.clone().map(ClientSecret::new),
+                    testing: args.testing,
                 })
                 .await?
         }

@@ -38,6 +38,7 @@ pub fn account_json(account: &Account, now: i64) -> Value {
         "expires_at": account.expires_at.map(rfc3339),
         "expires_in_seconds": account.expires_at.map(|e| e - now),
         "has_refresh_token": account.has_refresh_token,
+        "refresh_token_expires_at": account.refresh_token_expires_at.map(rfc3339),
         "state": account.effective_state(now).as_str(),
     })
 }

@@ -886,3 +886,53 @@ async fn a_refresh_that_never_gets_an_answer_is_retried_then_reported() {
     assert_eq!(h.stored_refresh_token("slow").unwrap(), stored);
     h.ok(&["token"]).await;
 }
+
+/// A Google client whose consent screen is in Testing gets refresh tokens that end after seven
+/// days; the registration says so, and the account knows when its access ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_testing_google_client_knows_its_access_ends_in_seven_days() {
+    let h = Harness::start().await;
+    h.add_google_registration("testing-google", &["--testing"])
+        .await;
+    h.ok(&[
+        "login",
+        "--provider",
+        "google-health",
+        "--app",
+        "testing-google",
+        "--scopes",
+        GOOGLE_SLEEP,
+        "--account",
+        "g",
+    ])
+    .await;
+    let a = &status_json(&h.ok(&["status", "--json"]).await)[0];
+    let issued = chrono_secs(a["issued_at"].as_str().unwrap());
+    let ends = chrono_secs(a["refresh_token_expires_at"].as_str().unwrap());
+    assert_eq!(ends - issued, 7 * 24 * 3600, "{a}");
+    // Far from the end: nothing needs the person yet.
+    assert!(!h.ok(&["status"]).await.contains("needs you"));
+}
+
+/// Seconds since the epoch of an RFC 3339 UTC time as `status --json` prints it
+/// (`2026-11-30T23:59:59Z`).
+fn chrono_secs(s: &str) -> i64 {
+    let (date, time) = s.trim_end_matches('Z').split_once('T').unwrap();
+    let d: Vec<i64> = date.split('-').map(|x| x.parse().unwrap()).collect();
+    let t: Vec<i64> = time
+        .split(':')
+        .map(|x| x.split('.').next().unwrap().parse().unwrap())
+        .collect();
+    // Days from civil (Howard Hinnant's algorithm), valid for the Gregorian calendar.
+    let (y, m) = if d[1] <= 2 {
+        (d[0] - 1, d[1] + 9)
+    } else {
+        (d[0], d[1] - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d[2] - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + t[0] * 3600 + t[1] * 60 + t[2]
+}

@@ -24,19 +24,7 @@ async fn legacy_and_google_registration(h: &Harness) {
         "fit",
     ])
     .await;
-    h.ok(&[
-        "apps",
-        "add",
-        "--provider",
-        "google-health",
-        "--client-id",
-        "sandbox-google",
-        "--client-secret",
-        "sandbox-google-secret",
-        "--name",
-        "google",
-    ])
-    .await;
+    h.add_google_registration("google", &[]).await;
 }
 
 /// Whether the sandbox still takes `token` (Fitbit introspect, asked with the token itself).

@@ -83,6 +83,7 @@ pub fn from_values(
             base_url: None,
             endpoints: None,
             has_client_secret: secret.is_some(),
+            testing: false,
         },
         secret,
     })

@@ -421,6 +421,7 @@ async fn a_google_identity_outage_keeps_the_health_user_id() {
             redirect: RedirectMode::Loopback,
             base_url: Some(sandbox.base_url().into()),
             client_secret: Some(ClientSecret::new("sandbox-google-secret")),
+            testing: false,
         })
         .await
         .unwrap();

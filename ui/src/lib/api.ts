@@ -69,6 +69,8 @@ export interface AppView {
   redirect: RedirectMode;
   base_url: string | null;
   has_client_secret: boolean;
+  /** Google: the consent screen is in Testing (refresh tokens end after seven days). */
+  testing: boolean;
   is_sandbox: boolean;
   /** Compiled into this build: nothing to register. */
   is_builtin: boolean;
@@ -78,7 +80,7 @@ export interface AppView {
 }
 
 /** What the Apps form sends: a registration's own fields, and the secret (only ever sent). */
-export type AppInput = Pick<AppView, 'name' | 'provider' | 'client_id' | 'app_type' | 'redirect' | 'base_url'> & {
+export type AppInput = Pick<AppView, 'name' | 'provider' | 'client_id' | 'app_type' | 'redirect' | 'base_url' | 'testing'> & {
   client_secret: string | null;
 };
 

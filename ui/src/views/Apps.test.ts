@@ -57,6 +57,7 @@ describe('Apps', () => {
     await userEvent.type(screen.getByRole('textbox', { name: 'Name' }), 'my-google');
     await userEvent.type(screen.getByRole('textbox', { name: 'Client id' }), '1234.apps.googleusercontent.com');
     await userEvent.type(screen.getByLabelText('Client secret'), 'shh');
+    await userEvent.click(screen.getByRole('checkbox', { name: /The consent screen is in Testing/ }));
     await userEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(onchanged).toHaveBeenCalled());
     expect(calls.find((c) => c.cmd === 'save_app')?.args).toEqual({
@@ -68,6 +69,7 @@ describe('Apps', () => {
         redirect: 'loopback',
         base_url: null,
         client_secret: 'shh',
+        testing: true,
       },
     });
     expect(screen.getByTestId('saved-redirect')).toHaveTextContent('http://127.0.0.1');

@@ -224,6 +224,24 @@ impl Harness {
             .map(|r| r.secret().to_owned())
     }
 
+    /// `fitauth apps add` of the sandbox's Google desktop client as `name`, with `extra` flags.
+    pub async fn add_google_registration(&self, name: &str, extra: &[&str]) {
+        let mut args = vec![
+            "apps",
+            "add",
+            "--provider",
+            "google-health",
+            "--client-id",
+            "sandbox-google",
+            "--client-secret",
+            "sandbox-google-secret",
+            "--name",
+            name,
+        ];
+        args.extend(extra);
+        self.ok(&args).await;
+    }
+
     /// Logs in to the Fitbit side of the sandbox with a public client over loopback.
     pub async fn login_fitbit(&self, account: &str) {
         let out = self.ok(&logins::fitbit_public_client(account)).await;

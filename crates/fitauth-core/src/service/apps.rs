@@ -47,6 +47,9 @@ pub struct RegistrationInput {
     /// `None` (or blank) keeps a stored secret. Read from a form, never written back.
     #[serde(default, deserialize_with = "secret_from_form")]
     pub client_secret: Option<ClientSecret>,
+    /// Google: the consent screen is in Testing (refresh tokens end after seven days).
+    #[serde(default)]
+    pub testing: bool,
 }
 
 fn secret_from_form<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ClientSecret>, D::Error> {
@@ -104,6 +107,7 @@ impl RegistrationInput {
             base_url,
             endpoints: None,
             has_client_secret: false,
+            testing: self.testing && self.provider == ProviderKind::GoogleHealth,
         };
         // Reject what cannot work before it is saved.
         app.provider()?;
@@ -231,6 +235,7 @@ pub fn sandbox_registration(name: &str, base_url: &str) -> (AppRegistration, Opt
         base_url: Some(base_url.trim_end_matches('/').to_owned()),
         endpoints: None,
         has_client_secret: google,
+        testing: false,
     };
     (
         app,
@@ -371,6 +376,7 @@ mod tests {
             redirect: RedirectMode::Scheme,
             base_url: Some("http://127.0.0.1:8765/".into()),
             client_secret: Some(ClientSecret::new("  ")),
+            testing: true,
         }
     }
 
@@ -381,6 +387,7 @@ mod tests {
         assert_eq!(app.client_id, "23ABCD");
         assert_eq!(app.base_url.as_deref(), Some("http://127.0.0.1:8765"));
         assert!(secret.is_none(), "a blank secret keeps the stored one");
+        assert!(!app.testing, "Testing is a Google consent-screen status");
         let bad = RegistrationInput {
             base_url: Some("ftp://x".into()),
             ..input()
@@ -405,6 +412,8 @@ mod tests {
         .validate()
         .unwrap();
         assert_eq!(google.redirect, RedirectMode::Loopback);
+        assert!(google.testing);
+        assert_eq!(google.refresh_token_lifetime(), Some(7 * 24 * 3600));
         assert_eq!(google.app_type, AppType::Client);
         assert_eq!(loopback_port(&google), 0);
 
@@ -457,6 +466,7 @@ mod tests {
             redirect: RedirectMode::Loopback,
             base_url: Some(base.into()),
             client_secret: secret.map(ClientSecret::new),
+            testing: false,
         };
         let saved = fitauth
             .save_registration(server("https://a.example", Some("s3cret")))

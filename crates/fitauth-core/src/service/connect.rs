@@ -657,6 +657,7 @@ mod tests {
             base_url: None,
             endpoints: None,
             has_client_secret: false,
+            testing: false,
         }
     }
 

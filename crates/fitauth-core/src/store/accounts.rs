@@ -235,7 +235,15 @@ impl Store {
             token_type: tokens.token_type.clone(),
             issued_at: tokens.issued_at,
             expires_at: tokens.expires_at,
-            refresh_token_expires_at: tokens.refresh_token_expires_at,
+            // Google says when time-based access ends; a Testing client's tokens end after
+            // seven days, which Google does not say.
+            refresh_token_expires_at: tokens.refresh_token_expires_at.or_else(|| {
+                let lifetime = conn.app.refresh_token_lifetime()?;
+                tokens
+                    .refresh_token
+                    .as_ref()
+                    .map(|_| tokens.issued_at.saturating_add(lifetime))
+            }),
             has_refresh_token: tokens.refresh_token.is_some(),
             state: AccountState::Active,
             updated_at: now,

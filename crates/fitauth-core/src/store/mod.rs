@@ -148,6 +148,7 @@ pub(crate) mod test_support {
             base_url: Some("http://127.0.0.1:1".into()),
             endpoints: None,
             has_client_secret: false,
+            testing: false,
         }
     }
 

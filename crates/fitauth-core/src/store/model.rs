@@ -53,6 +53,11 @@ pub struct AppRegistration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
     pub has_client_secret: bool,
+    /// Google: the project's OAuth consent screen is in *Testing*, so Google's refresh tokens
+    /// end seven days after consent
+    /// (<https://developers.google.com/identity/protocols/oauth2#expiration>).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub testing: bool,
 }
 
 impl AppRegistration {
@@ -79,6 +84,12 @@ impl AppRegistration {
             && old.client_id == self.client_id
             && old.base_url == self.base_url
             && old.endpoints == self.endpoints
+    }
+
+    /// How long a refresh token from this registration lives, when that is known in advance:
+    /// seven days for a Google client whose consent screen is in Testing.
+    pub fn refresh_token_lifetime(&self) -> Option<i64> {
+        (self.provider == ProviderKind::GoogleHealth && self.testing).then_some(7 * 24 * 3600)
     }
 
     /// Whether sign-ins go to the provider's real hosts (not moved by the registration or by

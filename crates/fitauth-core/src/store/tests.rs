@@ -587,6 +587,7 @@ fn google_app() -> AppRegistration {
         base_url: Some("http://127.0.0.1:1".into()),
         endpoints: None,
         has_client_secret: false,
+        testing: false,
     }
 }
 
@@ -681,4 +682,45 @@ fn a_move_puts_the_google_tokens_under_the_legacy_name_and_drops_the_legacy_ones
         .save_migration(&saved2.account.id, google_conn(&google_app(), &g2, "sub-1"))
         .unwrap_err();
     assert_eq!(e.kind(), "validation");
+}
+
+#[test]
+fn a_testing_google_client_s_refresh_token_ends_seven_days_after_consent() {
+    let (store, _) = store();
+    let app = AppRegistration {
+        testing: true,
+        ..google_app()
+    };
+    store.save_app(app.clone(), None).unwrap();
+    let mut t = tokens("a", Some("r"), 3_600, "x");
+    t.issued_at = 1_000;
+    let saved = store
+        .save_connection(google_conn(&app, &t, "sub-1"))
+        .unwrap()
+        .account;
+    assert_eq!(saved.refresh_token_expires_at, Some(1_000 + 7 * 24 * 3600));
+    // A refresh (Google keeps the refresh token) keeps the end.
+    let mut refreshed = tokens("a2", Some("r"), 7_200, "x");
+    refreshed.issued_at = 5_000;
+    let Refreshed::Saved(after) = store
+        .save_refreshed(&saved.id, saved.generation, &refreshed)
+        .unwrap()
+    else {
+        panic!("nothing replaced the tokens")
+    };
+    assert_eq!(after.refresh_token_expires_at, Some(1_000 + 7 * 24 * 3600));
+    // What Google says wins; a production client's tokens have no set end.
+    let mut said = tokens("b", Some("r2"), 3_600, "x");
+    said.refresh_token_expires_at = Some(9_999);
+    let other = store
+        .save_connection(google_conn(&app, &said, "sub-2"))
+        .unwrap()
+        .account;
+    assert_eq!(other.refresh_token_expires_at, Some(9_999));
+    let production = google_app();
+    let plain = store
+        .save_connection(google_conn(&production, &t, "sub-3"))
+        .unwrap()
+        .account;
+    assert_eq!(plain.refresh_token_expires_at, None);
 }
