@@ -128,8 +128,31 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, account: Option<&str>) {
     }
 }
 
-/// Whether closing the window should keep Fitauth in the tray: a tray is there and the person
-/// did not choose to quit instead.
+/// Whether closing the window should keep Fitauth in the tray: the person did not choose to
+/// quit instead, and a tray shows its icon — else the window could not be brought back from it.
 pub fn keeps_running(desktop: &Desktop) -> bool {
-    *lock(&desktop.tray) && lock(&desktop.settings).preferences.close_to_tray
+    *lock(&desktop.tray) && lock(&desktop.settings).preferences.close_to_tray && host_present()
+}
+
+/// Whether the desktop shows tray icons. On Linux that is a StatusNotifierWatcher on the
+/// session bus (KDE, most desktops; GNOME only with the AppIndicator extension:
+/// <https://www.freedesktop.org/wiki/Specifications/StatusNotifierItem/StatusNotifierWatcher/>).
+#[cfg(target_os = "linux")]
+fn host_present() -> bool {
+    let Ok(bus) = zbus::blocking::Connection::session() else {
+        return false;
+    };
+    let Ok(dbus) = zbus::blocking::fdo::DBusProxy::new(&bus) else {
+        return false;
+    };
+    let watcher = zbus::names::BusName::from_static_str("org.kde.StatusNotifierWatcher");
+    watcher
+        .ok()
+        .and_then(|name| dbus.name_has_owner(name).ok())
+        .unwrap_or(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn host_present() -> bool {
+    true
 }
