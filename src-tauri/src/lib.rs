@@ -125,6 +125,9 @@ pub fn init_state<R: Runtime>(
     Ok(())
 }
 
+/// The argument the start-at-login entry passes: start in the tray, window hidden.
+const IN_TRAY: &str = "--in-tray";
+
 /// The desktop app.
 pub fn run() {
     let mut builder = tauri::Builder::default();
@@ -140,7 +143,15 @@ pub fn run() {
             }
         }));
     }
-    builder = builder.plugin(tauri_plugin_deep_link::init());
+    builder = builder
+        .plugin(tauri_plugin_deep_link::init())
+        // Start at login (off until the person says yes), straight into the tray.
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .args([IN_TRAY])
+                .app_name("Fitauth")
+                .build(),
+        );
     // The native confirmation before a token is shown (confirm.rs); no command of it is allowed
     // to the webview.
     #[cfg(any(target_os = "macos", windows))]
@@ -177,6 +188,13 @@ pub fn run() {
             }
             if let Err(e) = tray::install(app.handle()) {
                 tracing::warn!(error = %e, "no system tray here: closing the window quits");
+            }
+            // Started at login: straight into the tray, where there is one.
+            if std::env::args().any(|a| a == IN_TRAY) && tray::keeps_running(&desktop) {
+                if let Some(window) = app.get_webview_window("main") {
+                    let _ = window.hide();
+                    tracing::info!("started at login: in the tray");
+                }
             }
             notify::spawn_check(app.handle());
             deeplink::listen(app);

@@ -1,6 +1,8 @@
 //! The desktop's own preferences, in `settings.json` in the app's data directory (beside the log
 //! file; the store the `fitauth` command shares holds no desktop preference): whether closing the
-//! window keeps Fitauth in the tray, and which "needs you" causes were already said.
+//! window keeps Fitauth in the tray, whether the person was asked about starting at login, and
+//! which "needs you" causes were already said. Starting at login itself is the official
+//! autostart plugin's (an XDG autostart entry on Linux), asked once after the first connection.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime, State};
 
-use crate::error::CommandResult;
+use crate::error::{CommandError, CommandResult};
 use crate::state::{lock, Desktop};
 
 /// What the person can change.
@@ -18,12 +20,21 @@ pub struct Preferences {
     /// off: closing the window quits.
     #[serde(default = "yes")]
     pub close_to_tray: bool,
+    /// Fitauth starts at login, in the tray. The system's autostart entry is the truth: this
+    /// copy is written to the file but never read from it.
+    #[serde(default)]
+    pub start_at_login: bool,
+    /// The person answered "start at login?" (asked once, after the first connection).
+    #[serde(default)]
+    pub asked_start_at_login: bool,
 }
 
 impl Default for Preferences {
     fn default() -> Self {
         Preferences {
             close_to_tray: true,
+            start_at_login: false,
+            asked_start_at_login: false,
         }
     }
 }
@@ -85,23 +96,52 @@ pub fn persist(desktop: &Desktop) {
     }
 }
 
-#[tauri::command]
-pub fn get_preferences(desktop: State<'_, Desktop>) -> Preferences {
-    lock(&desktop.settings).preferences.clone()
+/// Whether Fitauth starts at login (false where the autostart plugin is not set up: the tests'
+/// mock runtime).
+fn starts_at_login<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.try_state::<tauri_plugin_autostart::AutoLaunchManager>()
+        .and_then(|m| m.is_enabled().ok())
+        .unwrap_or(false)
 }
 
 #[tauri::command]
-pub fn set_preferences(
+pub fn get_preferences<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Desktop>) -> Preferences {
+    Preferences {
+        start_at_login: starts_at_login(&app),
+        ..lock(&desktop.settings).preferences.clone()
+    }
+}
+
+#[tauri::command]
+pub fn set_preferences<R: Runtime>(
+    app: AppHandle<R>,
     desktop: State<'_, Desktop>,
     preferences: Preferences,
 ) -> CommandResult<Preferences> {
+    if preferences.start_at_login != starts_at_login(&app) {
+        if let Some(manager) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
+            let done = if preferences.start_at_login {
+                manager.enable()
+            } else {
+                manager.disable()
+            };
+            done.map_err(|e| {
+                CommandError::new(
+                    "autostart",
+                    format!("Fitauth could not change whether it starts at login ({e})."),
+                    "Try again; your desktop's startup applications settings can do it too.",
+                )
+            })?;
+        }
+    }
     lock(&desktop.settings).preferences = preferences.clone();
     persist(&desktop);
     tracing::info!(
         close_to_tray = preferences.close_to_tray,
+        start_at_login = preferences.start_at_login,
         "preferences saved"
     );
-    Ok(preferences)
+    Ok(get_preferences(app, desktop))
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ describe('App', () => {
       (cmd, args) => {
         if (cmd === 'app_overview') return overview();
         if (cmd === 'scope_catalog') return fitbitScopes;
-        if (cmd === 'get_preferences') return { close_to_tray: true };
+        if (cmd === 'get_preferences') return { close_to_tray: true, start_at_login: false, asked_start_at_login: true };
         if (cmd === 'set_preferences') {
           saved.push(args);
           return (args as { preferences: unknown }).preferences;
@@ -205,7 +205,37 @@ describe('App', () => {
     const box = await screen.findByRole('checkbox', { name: /Keep Fitauth running in the tray/ });
     expect(box).toBeChecked();
     await userEvent.click(box);
-    expect(saved).toEqual([{ preferences: { close_to_tray: false } }]);
+    expect(saved).toEqual([{ preferences: { close_to_tray: false, start_at_login: false, asked_start_at_login: true } }]);
     expect(box).not.toBeChecked();
+  });
+
+  test('after the first connection: start at login? asked once, the answer saved', async () => {
+    const saved: unknown[] = [];
+    let asked = false;
+    mockIPC(
+      (cmd, args) => {
+        if (cmd === 'app_overview') return overview();
+        if (cmd === 'scope_catalog') return fitbitScopes;
+        if (cmd === 'get_preferences') return { close_to_tray: true, start_at_login: false, asked_start_at_login: asked };
+        if (cmd === 'set_preferences') {
+          saved.push(args);
+          asked = true;
+          return (args as { preferences: unknown }).preferences;
+        }
+      },
+      { shouldMockEvents: true },
+    );
+    render(App);
+    await screen.findByRole('heading', { name: 'Connect your Fitbit account' });
+    await emit('connect-finished', connected());
+    const ask = await screen.findByTestId('start-at-login');
+    expect(ask).toHaveTextContent('Start Fitauth when you log in?');
+    await userEvent.click(screen.getByRole('button', { name: 'Start at login' }));
+    expect(saved).toEqual([{ preferences: { close_to_tray: true, start_at_login: true, asked_start_at_login: true } }]);
+    expect(screen.queryByTestId('start-at-login')).not.toBeInTheDocument();
+    // Once: the next connection does not ask again.
+    await emit('connect-finished', connected({ name: 'other' }));
+    await screen.findByText('Saved as “other”.');
+    expect(screen.queryByTestId('start-at-login')).not.toBeInTheDocument();
   });
 });

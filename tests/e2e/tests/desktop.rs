@@ -1409,6 +1409,8 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
     let (bus, seen) = desktop_bus::serve().await;
     let (app, work, mut envs) = prepare("tray");
     envs.extend(consenting_browser(&app, &work));
+    // Start at login writes an XDG autostart entry under $HOME/.config: this test's own.
+    envs.push(("HOME", work.display().to_string()));
     let (_driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
 
     // The tray item registers with the desktop's watcher and answers as Fitauth.
@@ -1440,7 +1442,23 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
         "//h1[normalize-space()='Connected as Sam Sandbox']",
     )
     .await;
+    // Asked once after the first connection: start at login? Yes writes the autostart entry,
+    // which starts Fitauth in the tray.
+    wait_for(&client, "//*[@data-testid='start-at-login']").await;
     screenshot(&client, "tray-connected.png").await;
+    click(&client, &text_button("Start at login")).await;
+    let entry = work.join(".config/autostart/Fitauth.desktop");
+    let entry = eventually("the autostart entry", || {
+        std::fs::read_to_string(&entry).ok()
+    })
+    .await;
+    assert!(
+        entry.contains(&format!("Exec={} --in-tray", app.display())),
+        "{entry}"
+    );
+    let prefs = in_page(&client, "return await invoke('get_preferences');", vec![]).await;
+    assert_eq!(prefs["start_at_login"], true, "{prefs}");
+    assert_eq!(prefs["asked_start_at_login"], true, "{prefs}");
 
     // The person closes the window: Fitauth stays, in the tray.
     assert_eq!(

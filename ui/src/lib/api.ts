@@ -128,6 +128,10 @@ export interface MovePlanView {
 export interface Preferences {
   /** Closing the window keeps Fitauth running in the tray (off: it quits). */
   close_to_tray: boolean;
+  /** Fitauth starts at login, in the tray. */
+  start_at_login: boolean;
+  /** The person answered "start at login?" (asked once, after the first connection). */
+  asked_start_at_login: boolean;
 }
 
 /** A "needs you" notification was clicked. */
