@@ -1453,7 +1453,10 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
     })
     .await;
     assert!(
-        entry.contains(&format!("Exec={} --in-tray", app.display())),
+        entry.contains(&format!(
+            "Exec={} --in-tray",
+            app.canonicalize().unwrap().display()
+        )),
         "{entry}"
     );
     let prefs = in_page(&client, "return await invoke('get_preferences');", vec![]).await;
