@@ -144,26 +144,7 @@ mod tests {
     use fitauth_core::{AccountState, ProviderKind};
 
     fn account(id: &str, state: AccountState) -> Account {
-        Account {
-            id: id.into(),
-            name: id.into(),
-            app: "a".into(),
-            provider: ProviderKind::Fitbit,
-            user_id: None,
-            subject: None,
-            display_name: None,
-            email: None,
-            scopes_requested: vec![],
-            scopes_granted: vec![],
-            token_type: "Bearer".into(),
-            issued_at: 0,
-            expires_at: Some(100),
-            refresh_token_expires_at: None,
-            has_refresh_token: true,
-            state,
-            updated_at: 0,
-            generation: 1,
-        }
+        Account::example(id, ProviderKind::Fitbit, state)
     }
 
     #[test]

@@ -129,24 +129,8 @@ mod tests {
 
     fn account(state: AccountState) -> Account {
         Account {
-            id: "id1".into(),
             name: "me".into(),
-            app: "a".into(),
-            provider: ProviderKind::GoogleHealth,
-            user_id: None,
-            subject: None,
-            display_name: None,
-            email: None,
-            scopes_requested: vec![],
-            scopes_granted: vec![],
-            token_type: "Bearer".into(),
-            issued_at: 0,
-            expires_at: Some(10_000),
-            refresh_token_expires_at: None,
-            has_refresh_token: true,
-            state,
-            updated_at: 0,
-            generation: 1,
+            ..Account::example("id1", ProviderKind::GoogleHealth, state)
         }
     }
 

@@ -247,26 +247,7 @@ mod tests {
     use super::*;
 
     fn account(name: &str, provider: ProviderKind) -> Account {
-        Account {
-            id: name.into(),
-            name: name.into(),
-            app: "a".into(),
-            provider,
-            user_id: None,
-            subject: None,
-            display_name: None,
-            email: None,
-            scopes_requested: vec![],
-            scopes_granted: vec![],
-            token_type: "Bearer".into(),
-            issued_at: 0,
-            expires_at: None,
-            refresh_token_expires_at: None,
-            has_refresh_token: false,
-            state: AccountState::Active,
-            updated_at: 0,
-            generation: 1,
-        }
+        Account::example(name, provider, AccountState::Active)
     }
 
     #[test]

@@ -163,6 +163,32 @@ pub struct Account {
 }
 
 impl Account {
+    /// A minimal account for tests and examples: `id` is also its name, through registration
+    /// `a`, with a refresh token and an access token that expired at 100.
+    #[doc(hidden)]
+    pub fn example(id: &str, provider: ProviderKind, state: AccountState) -> Account {
+        Account {
+            id: id.into(),
+            name: id.into(),
+            app: "a".into(),
+            provider,
+            user_id: None,
+            subject: None,
+            display_name: None,
+            email: None,
+            scopes_requested: vec![],
+            scopes_granted: vec![],
+            token_type: "Bearer".into(),
+            issued_at: 0,
+            expires_at: Some(100),
+            refresh_token_expires_at: None,
+            has_refresh_token: true,
+            state,
+            updated_at: 0,
+            generation: 1,
+        }
+    }
+
     /// The state as people should see it now: an active account whose token ran out is "expired".
     pub fn effective_state(&self, now: i64) -> AccountState {
         match (self.state, self.expires_at) {
