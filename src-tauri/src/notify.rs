@@ -9,6 +9,7 @@
 //! handle, and with it the click; elsewhere the official plugin shows it.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use fitauth_core::attention::Attention;
 use fitauth_core::clock::now_unix;
@@ -48,9 +49,12 @@ pub fn to_say(
     say
 }
 
-/// Looks at every account and notifies what is new; then brings the tray menu up to date.
+/// Looks at every account and notifies what is new; then brings the tray menu up to date. One
+/// check at a time: a check that read the accounts earlier never overrules a later one.
 pub async fn check<R: Runtime>(app: &AppHandle<R>) {
     let desktop = app.state::<Desktop>();
+    let turn = desktop.checking.lock().await;
+    let mut newly_said = 0;
     if let Ok(accounts) = desktop.app.accounts().await {
         let now = now_unix();
         let (say, changed) = {
@@ -67,15 +71,28 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>) {
         if changed {
             settings::persist(&desktop);
         }
+        newly_said = say.len();
         for (account, attention) in say {
             send(app, &account, &attention, now);
         }
     }
+    // "3 of 3": every check asked for so far is done (the E2E waits for that before it counts
+    // the notifications).
+    let done = CHECKS_DONE.fetch_add(1, Ordering::SeqCst) + 1;
+    tracing::info!(
+        "needs-you check {done} of {}: {newly_said} newly said",
+        CHECKS_ASKED.load(Ordering::SeqCst)
+    );
+    drop(turn);
     tray::update(app).await;
 }
 
+static CHECKS_ASKED: AtomicU64 = AtomicU64::new(0);
+static CHECKS_DONE: AtomicU64 = AtomicU64::new(0);
+
 /// [`check`] in the background.
 pub fn spawn_check<R: Runtime>(app: &AppHandle<R>) {
+    CHECKS_ASKED.fetch_add(1, Ordering::SeqCst);
     let app = app.clone();
     tauri::async_runtime::spawn(async move { check(&app).await });
 }

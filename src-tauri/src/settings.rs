@@ -7,6 +7,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime, State};
 
@@ -43,6 +45,29 @@ fn yes() -> bool {
     true
 }
 
+/// A change to some preferences; the ones left out stay as they are (so two answers given at
+/// nearly the same time do not undo each other).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PreferencesChange {
+    pub close_to_tray: Option<bool>,
+    pub start_at_login: Option<bool>,
+    pub asked_start_at_login: Option<bool>,
+}
+
+impl PreferencesChange {
+    fn apply(&self, p: &mut Preferences) {
+        if let Some(v) = self.close_to_tray {
+            p.close_to_tray = v;
+        }
+        if let Some(v) = self.start_at_login {
+            p.start_at_login = v;
+        }
+        if let Some(v) = self.asked_start_at_login {
+            p.asked_start_at_login = v;
+        }
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Settings {
@@ -66,14 +91,23 @@ impl Settings {
         }
     }
 
-    /// Writes `path` atomically (a temporary file renamed over it).
+    /// Writes `path` atomically: a temporary file of this process and moment, renamed over it.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default())?;
-        std::fs::rename(tmp, path)
+        let tmp = path.with_extension(format!(
+            "json.{}-{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
 }
 
@@ -85,11 +119,13 @@ pub fn path<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
         .map(|d| d.join("settings.json"))
 }
 
-/// Saves the current settings, if the app has a data directory.
+/// Saves the current settings, if the app has a data directory. One save at a time, each
+/// copying the settings when its turn comes, so the file never goes back to an older copy.
 pub fn persist(desktop: &Desktop) {
     let Some(path) = lock(&desktop.settings_path).clone() else {
         return;
     };
+    let _turn = lock(&desktop.settings_saving);
     let settings = lock(&desktop.settings).clone();
     if let Err(e) = settings.save(&path) {
         tracing::warn!(error = %e, "could not save the settings");
@@ -116,11 +152,12 @@ pub fn get_preferences<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Desktop
 pub fn set_preferences<R: Runtime>(
     app: AppHandle<R>,
     desktop: State<'_, Desktop>,
-    preferences: Preferences,
+    change: PreferencesChange,
 ) -> CommandResult<Preferences> {
-    if preferences.start_at_login != starts_at_login(&app) {
+    let wanted = change.start_at_login;
+    if wanted.is_some_and(|on| on != starts_at_login(&app)) {
         if let Some(manager) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
-            let done = if preferences.start_at_login {
+            let done = if wanted == Some(true) {
                 manager.enable()
             } else {
                 manager.disable()
@@ -134,7 +171,11 @@ pub fn set_preferences<R: Runtime>(
             })?;
         }
     }
-    lock(&desktop.settings).preferences = preferences.clone();
+    let preferences = {
+        let mut settings = lock(&desktop.settings);
+        change.apply(&mut settings.preferences);
+        settings.preferences.clone()
+    };
     persist(&desktop);
     tracing::info!(
         close_to_tray = preferences.close_to_tray,
@@ -161,6 +202,16 @@ mod tests {
         let back = Settings::load(&path);
         assert!(!back.preferences.close_to_tray);
         assert!(back.notified.contains("id:reconnect"));
+        // A change touches only what it names.
+        let mut p = back.preferences.clone();
+        PreferencesChange {
+            asked_start_at_login: Some(true),
+            ..Default::default()
+        }
+        .apply(&mut p);
+        assert!(!p.close_to_tray && p.asked_start_at_login);
+        let leftovers = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "only settings.json, no temporary file");
         std::fs::write(&path, b"{not json").unwrap();
         assert!(Settings::load(&path).preferences.close_to_tray);
         let _ = std::fs::remove_dir_all(dir);

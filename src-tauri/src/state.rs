@@ -48,6 +48,11 @@ pub struct Desktop {
     /// The desktop's preferences and what was already notified (`settings.json`).
     pub settings: Mutex<crate::settings::Settings>,
     pub settings_path: Mutex<Option<PathBuf>>,
+    /// Held while `settings.json` is written: one save at a time.
+    pub settings_saving: Mutex<()>,
+    /// Held through a "needs you" check, from reading the accounts to noting what was said,
+    /// so two checks never say one cause twice.
+    pub checking: tokio::sync::Mutex<()>,
     /// Whether Fitauth is in the system tray (else closing the window quits).
     pub tray: Mutex<bool>,
 }
@@ -79,6 +84,8 @@ impl Desktop {
             log_file: Mutex::new(None),
             settings: Mutex::new(Default::default()),
             settings_path: Mutex::new(None),
+            settings_saving: Mutex::new(()),
+            checking: tokio::sync::Mutex::new(()),
             tray: Mutex::new(false),
         })
     }

@@ -195,7 +195,7 @@ describe('App', () => {
         if (cmd === 'get_preferences') return { close_to_tray: true, start_at_login: false, asked_start_at_login: true };
         if (cmd === 'set_preferences') {
           saved.push(args);
-          return (args as { preferences: unknown }).preferences;
+          return { close_to_tray: true, start_at_login: false, asked_start_at_login: true, ...(args as { change: object }).change };
         }
       },
       { shouldMockEvents: true },
@@ -205,22 +205,27 @@ describe('App', () => {
     const box = await screen.findByRole('checkbox', { name: /Keep Fitauth running in the tray/ });
     expect(box).toBeChecked();
     await userEvent.click(box);
-    expect(saved).toEqual([{ preferences: { close_to_tray: false, start_at_login: false, asked_start_at_login: true } }]);
+    // Only what changed is sent, so it cannot undo another change made meanwhile.
+    expect(saved).toEqual([{ change: { close_to_tray: false } }]);
     expect(box).not.toBeChecked();
   });
 
   test('after the first connection: start at login? asked once, the answer saved', async () => {
     const saved: unknown[] = [];
     let asked = false;
+    let reads = 0;
     mockIPC(
       (cmd, args) => {
         if (cmd === 'app_overview') return overview();
         if (cmd === 'scope_catalog') return fitbitScopes;
-        if (cmd === 'get_preferences') return { close_to_tray: true, start_at_login: false, asked_start_at_login: asked };
+        if (cmd === 'get_preferences') {
+          reads += 1;
+          return { close_to_tray: true, start_at_login: false, asked_start_at_login: asked };
+        }
         if (cmd === 'set_preferences') {
           saved.push(args);
           asked = true;
-          return (args as { preferences: unknown }).preferences;
+          return { close_to_tray: true, start_at_login: false, asked_start_at_login: true, ...(args as { change: object }).change };
         }
       },
       { shouldMockEvents: true },
@@ -231,11 +236,14 @@ describe('App', () => {
     const ask = await screen.findByTestId('start-at-login');
     expect(ask).toHaveTextContent('Start Fitauth when you log in?');
     await userEvent.click(screen.getByRole('button', { name: 'Start at login' }));
-    expect(saved).toEqual([{ preferences: { close_to_tray: true, start_at_login: true, asked_start_at_login: true } }]);
+    expect(saved).toEqual([{ change: { start_at_login: true, asked_start_at_login: true } }]);
     expect(screen.queryByTestId('start-at-login')).not.toBeInTheDocument();
-    // Once: the next connection does not ask again.
+    // Once: the next connection reads the answer and does not ask again.
+    const readsBefore = reads;
     await emit('connect-finished', connected({ name: 'other' }));
     await screen.findByText('Saved as “other”.');
+    await waitFor(() => expect(reads).toBe(readsBefore + 1));
+    await new Promise((r) => setTimeout(r, 0));
     expect(screen.queryByTestId('start-at-login')).not.toBeInTheDocument();
   });
 });

@@ -231,3 +231,25 @@ async fn a_sandbox_account_moves_after_the_legacy_service_is_turned_off() {
     // The moved account refreshes at Google while Fitbit's side stays gone.
     h.ok(&["refresh", "--account", "sb"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fitbit_account_the_provider_stopped_accepting_is_told_to_move_not_to_reconnect() {
+    let h = Harness::start().await;
+    h.login_expiring("old").await;
+    h.revoke_at_provider("old").await;
+    // Connecting again on Fitbit's turned-off service cannot work: the move is the way on.
+    let line = h.fails(&["token"]).await;
+    assert!(
+        line.contains("\"old\" needs you: Fitbit turned off its old service.")
+            && line.contains("`fitauth migrate --account NAME`"),
+        "{line}"
+    );
+    let status = h.ok(&["status"]).await;
+    assert!(
+        status.contains("Run `fitauth migrate --account old`.")
+            && !status.contains("fitauth login"),
+        "{status}"
+    );
+    let json: Value = serde_json::from_str(&h.ok(&["status", "--json"]).await).unwrap();
+    assert_eq!(json[0]["state"], "reconnect_needed", "{json}");
+}

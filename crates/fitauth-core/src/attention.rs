@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::clock::local_hh_mm;
+use crate::clock::{local_days_between, local_hh_mm};
 use crate::store::{Account, AccountState};
 
 /// How long before a refresh token ends the person is told.
@@ -25,23 +25,30 @@ pub enum Attention {
     ReconnectNeeded,
     /// On Fitbit's turned-off service: move it to Google.
     MoveToGoogle,
-    /// Its refresh token ends at `at` (Unix seconds), within a day or already.
+    /// Its refresh token ends at `at` (Unix seconds), within a day.
     RefreshTokenEnding { at: i64 },
+    /// Its refresh token has ended.
+    RefreshTokenEnded,
 }
 
 impl Attention {
     /// What `account` needs now, if anything. `needs_move`: it is on Fitbit's turned-off
     /// service ([`crate::Fitauth::needs_move`]).
     pub fn of(account: &Account, needs_move: bool, now: i64) -> Option<Attention> {
+        // Connecting again on Fitbit's turned-off service cannot work: the move is the way on,
+        // whatever else befell the account.
+        if needs_move {
+            return Some(Attention::MoveToGoogle);
+        }
         match account.state {
             AccountState::Revoked => return Some(Attention::Revoked),
             AccountState::ReconnectNeeded => return Some(Attention::ReconnectNeeded),
             AccountState::Active | AccountState::Expired => {}
         }
-        if needs_move {
-            return Some(Attention::MoveToGoogle);
-        }
         match account.refresh_token_expires_at {
+            Some(at) if account.has_refresh_token && at <= now => {
+                Some(Attention::RefreshTokenEnded)
+            }
             Some(at) if account.has_refresh_token && at.saturating_sub(now) <= WARN_BEFORE_SECS => {
                 Some(Attention::RefreshTokenEnding { at })
             }
@@ -49,13 +56,16 @@ impl Attention {
         }
     }
 
-    /// A key that is the same while the cause is the same: a face says each cause once.
+    /// A key that is the same while the cause is the same, so a face says each cause once. It
+    /// names the cause only: an end time that moves by a few seconds on each refresh (Google
+    /// repeats `refresh_token_expires_in`) is still the same cause.
     pub fn key(&self, account: &Account) -> String {
         let cause = match self {
-            Attention::Revoked => "revoked".to_owned(),
-            Attention::ReconnectNeeded => "reconnect".to_owned(),
-            Attention::MoveToGoogle => "move".to_owned(),
-            Attention::RefreshTokenEnding { at } => format!("ending-{at}"),
+            Attention::Revoked => "revoked",
+            Attention::ReconnectNeeded => "reconnect",
+            Attention::MoveToGoogle => "move",
+            Attention::RefreshTokenEnding { .. } => "ending",
+            Attention::RefreshTokenEnded => "ended",
         };
         format!("{}:{cause}", account.id)
     }
@@ -76,7 +86,7 @@ impl Attention {
                 "\"{name}\" needs you: Fitbit turned off its old service. Move it to Google once \
                  to keep getting data; it keeps its name."
             ),
-            Attention::RefreshTokenEnding { at } if *at <= now => format!(
+            Attention::RefreshTokenEnded => format!(
                 "\"{name}\" needs you: the access you gave it has ended. Connect it again to keep \
                  getting data."
             ),
@@ -92,20 +102,20 @@ impl Attention {
     pub const SHORT: &'static str = "needs you";
 }
 
-/// "14:05" today, else "14:05 tomorrow".
+/// "14:05" today, "14:05 tomorrow" (by the calendar, not by hours), else "14:05 on 2026-12-03".
 fn when(at: i64, now: i64) -> String {
     let hh_mm = local_hh_mm(at);
-    if at.saturating_sub(now) < 12 * 3600 {
-        hh_mm
-    } else {
-        format!("{hh_mm} tomorrow")
+    match local_days_between(now, at) {
+        ..=0 => hh_mm,
+        1 => format!("{hh_mm} tomorrow"),
+        _ => format!("{hh_mm} on {}", &crate::clock::rfc3339(at)[..10]),
     }
 }
 
 /// How an account stands, in two or three words (the tray menu): "needs you", "renews at
 /// 17:10", "fresh until 17:10", or "expired".
 pub fn short_state(account: &Account, attention: Option<&Attention>, now: i64) -> String {
-    if attention.is_some_and(|a| !matches!(a, Attention::RefreshTokenEnding { at } if *at > now)) {
+    if attention.is_some_and(|a| !matches!(a, Attention::RefreshTokenEnding { .. })) {
         return Attention::SHORT.into();
     }
     match account.expires_at {
@@ -142,7 +152,19 @@ mod tests {
             None
         );
         let revoked = account(AccountState::Revoked);
-        assert_eq!(Attention::of(&revoked, true, now), Some(Attention::Revoked));
+        assert_eq!(
+            Attention::of(&revoked, false, now),
+            Some(Attention::Revoked)
+        );
+        // On Fitbit's turned-off service, connecting again cannot work: the move is said.
+        assert_eq!(
+            Attention::of(&revoked, true, now),
+            Some(Attention::MoveToGoogle)
+        );
+        assert_eq!(
+            Attention::of(&account(AccountState::ReconnectNeeded), true, now),
+            Some(Attention::MoveToGoogle)
+        );
         let dead = account(AccountState::ReconnectNeeded);
         let a = Attention::of(&dead, false, now).unwrap();
         assert_eq!(a, Attention::ReconnectNeeded);
@@ -173,6 +195,15 @@ mod tests {
         let ended = Attention::of(&a, false, now).unwrap();
         assert!(ended.sentence(&a, now).contains("has ended"));
         assert_eq!(short_state(&a, Some(&ended), now), "needs you");
-        assert_eq!(ended.key(&a), format!("id1:ending-{}", now - 1));
+        assert!(!ended.sentence(&a, now).contains("tomorrow"));
+        assert_eq!(ended, Attention::RefreshTokenEnded);
+        assert_eq!(ended.key(&a), "id1:ended");
+        // An end time that moves on each refresh is still the same cause, said once.
+        a.refresh_token_expires_at = Some(now + 3_600);
+        let first = Attention::of(&a, false, now).unwrap();
+        a.refresh_token_expires_at = Some(now + 3_601);
+        let again = Attention::of(&a, false, now + 1).unwrap();
+        assert_eq!(first.key(&a), again.key(&a));
+        assert_eq!(first.key(&a), "id1:ending");
     }
 }

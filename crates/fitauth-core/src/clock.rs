@@ -42,16 +42,31 @@ pub fn init_local_offset() {
 /// Local wall-clock time as `14:03`, the way a person reads "until 14:03"; `14:03 UTC` when the
 /// local offset could not be read (see [`init_local_offset`]).
 pub fn local_hh_mm(unix: i64) -> String {
-    let Ok(t) = OffsetDateTime::from_unix_timestamp(unix) else {
-        return unix.to_string();
-    };
-    match *LOCAL_OFFSET.get_or_init(|| UtcOffset::current_local_offset().ok()) {
-        Some(offset) => {
-            let t = t.to_offset(offset);
-            format!("{:02}:{:02}", t.hour(), t.minute())
-        }
-        None => format!("{:02}:{:02} UTC", t.hour(), t.minute()),
+    match local(unix) {
+        Some((t, true)) => format!("{:02}:{:02}", t.hour(), t.minute()),
+        Some((t, false)) => format!("{:02}:{:02} UTC", t.hour(), t.minute()),
+        None => unix.to_string(),
     }
+}
+
+/// How many calendar days (in this computer's time zone, else UTC) lie between `now` and `at`:
+/// 0 for the same day, 1 when `at` is tomorrow, even five minutes after midnight.
+pub fn local_days_between(now: i64, at: i64) -> i64 {
+    match (local(now), local(at)) {
+        (Some((n, _)), Some((a, _))) => (a.date() - n.date()).whole_days(),
+        _ => at.saturating_sub(now).div_euclid(86_400),
+    }
+}
+
+/// `unix` in local time, and whether the local offset was known (else it is UTC).
+fn local(unix: i64) -> Option<(OffsetDateTime, bool)> {
+    let t = OffsetDateTime::from_unix_timestamp(unix).ok()?;
+    Some(
+        match *LOCAL_OFFSET.get_or_init(|| UtcOffset::current_local_offset().ok()) {
+            Some(offset) => (t.to_offset(offset), true),
+            None => (t, false),
+        },
+    )
 }
 
 /// A timestamp that may be in seconds or milliseconds (Fitbit's introspect documents neither):
@@ -113,6 +128,18 @@ mod tests {
         assert_eq!(after(i64::MAX - 1, 10), i64::MAX);
         assert!(relative(i64::MIN, i64::MAX).ends_with("ago"));
         assert!(relative(i64::MAX, i64::MIN).starts_with("in "));
+    }
+
+    #[test]
+    fn tomorrow_is_by_the_calendar_not_by_hours() {
+        let (noon, _) = local(1_800_000_000).unwrap();
+        let midnight = noon.replace_time(time::Time::MIDNIGHT).unix_timestamp();
+        let early = midnight + 30 * 60;
+        assert_eq!(local_days_between(early, midnight + 23 * 3600), 0);
+        assert_eq!(local_days_between(early, midnight + 24 * 3600 + 60), 1);
+        let late = midnight + 23 * 3600;
+        assert_eq!(local_days_between(late, midnight + 25 * 3600), 1);
+        assert_eq!(local_days_between(late, late - 60), 0);
     }
 
     #[test]

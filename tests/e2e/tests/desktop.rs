@@ -1504,7 +1504,8 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
         "application/x-www-form-urlencoded",
         &format!("token={}&client_id=sandbox-client", token.trim()),
     );
-    for _ in 0..2 {
+    // Refreshing "sam-sandbox" from the page: the provider no longer accepts it.
+    let refresh_fails = || async {
         let outcome = in_page(
             &client,
             "try { await invoke('refresh_account', { name: 'sam-sandbox' }); return 'refreshed'; } \
@@ -1513,14 +1514,41 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
         )
         .await;
         assert_eq!(outcome, "reconnect_needed");
-    }
+    };
+    refresh_fails().await;
+    refresh_fails().await;
 
     // Exactly one notification, with the plain sentence and a Reconnect action.
     let note = eventually("a notification", || {
         seen.notes.lock().unwrap().first().cloned()
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Once per cause: another refresh that fails the same way makes another check, and once
+    // every check asked for is done ("N of N" in the log), none said anything new.
+    let said = eventually("the check that said it logged", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.contains(": 1 newly said").then_some(text.len())
+    })
+    .await;
+    let before = std::fs::read_to_string(&log).unwrap().len().max(said);
+    refresh_fails().await;
+    let checks = eventually("every check done", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let checks: Vec<String> = text[before..]
+            .lines()
+            .filter_map(|l| l.split_once("needs-you check ").map(|(_, c)| c.to_owned()))
+            .collect();
+        let all_done = checks.last().is_some_and(|c| {
+            let (done, rest) = c.split_once(" of ").unwrap();
+            rest.split_once(':').unwrap().0 == done
+        });
+        all_done.then_some(checks)
+    })
+    .await;
+    assert!(
+        checks.iter().all(|c| c.ends_with(": 0 newly said")),
+        "{checks:?}"
+    );
     let notes = seen.notes.lock().unwrap().clone();
     assert_eq!(notes.len(), 1, "once per cause: {notes:?}");
     assert_eq!(note.app_name, "Fitauth");

@@ -288,7 +288,8 @@ export const api = {
   /** Opens the Google sign-in of the move; the window then waits as for any Connect. */
   startMigration: (account: string) => call<Waiting>('start_migration', { account }),
   getPreferences: () => call<Preferences>('get_preferences'),
-  setPreferences: (preferences: Preferences) => call<Preferences>('set_preferences', { preferences }),
+  /** Changes only the preferences named; the others stay as they are. */
+  setPreferences: (change: Partial<Preferences>) => call<Preferences>('set_preferences', { change }),
 };
 
 export const EVENTS = {

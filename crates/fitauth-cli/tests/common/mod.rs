@@ -224,6 +224,20 @@ impl Harness {
             .map(|r| r.secret().to_owned())
     }
 
+    /// The person revokes `account`'s grant elsewhere (the provider's settings page): its refresh
+    /// token is revoked at the sandbox's Fitbit side.
+    pub async fn revoke_at_provider(&self, account: &str) {
+        let refresh = self.stored_refresh_token(account).unwrap();
+        let resp = self
+            .control
+            .post(format!("{}/oauth2/revoke", self.base()))
+            .form(&[("token", refresh.as_str()), ("client_id", "sandbox-client")])
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{resp:?}");
+    }
+
     /// `fitauth apps add` of the sandbox's Google desktop client as `name`, with `extra` flags.
     pub async fn add_google_registration(&self, name: &str, extra: &[&str]) {
         let mut args = vec![

@@ -270,7 +270,9 @@ impl Store {
                 "only a Fitbit account moves, and only to Google Health".into(),
             ));
         }
-        self.update(|meta, store| {
+        // The legacy secrets go only once the metadata that no longer names them is written, so a
+        // failed write leaves the legacy account whole, tokens and all.
+        let (saved, store_id) = self.update(|meta, store| {
             let legacy = by_id(meta, legacy_id)?.clone();
             meta.accounts.retain(|a| a.id != legacy_id);
             let saved = store.place_and_write(
@@ -280,20 +282,21 @@ impl Store {
                     ..conn
                 },
             )?;
-            store.delete_secret(
-                meta,
-                SecretKey::RefreshToken {
-                    account_id: legacy_id,
-                },
-            )?;
-            store.delete_secret(
-                meta,
-                SecretKey::AccessToken {
-                    account_id: legacy_id,
-                },
-            )?;
-            Ok(saved)
-        })
+            Ok((saved, meta.store_id.clone()))
+        })?;
+        for key in [
+            SecretKey::RefreshToken {
+                account_id: legacy_id,
+            },
+            SecretKey::AccessToken {
+                account_id: legacy_id,
+            },
+        ] {
+            if let Err(e) = self.secrets.delete(&key.entry(&store_id)) {
+                tracing::warn!(error = %e, "the moved account's legacy secrets stay in the keyring");
+            }
+        }
+        Ok(saved)
     }
 
     /// Saves refreshed tokens of the account with id `id`, keyring first, then metadata — if

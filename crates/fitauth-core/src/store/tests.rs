@@ -604,8 +604,8 @@ fn google_conn<'a>(app: &'a AppRegistration, t: &'a TokenSet, subject: &'a str) 
     }
 }
 
-#[test]
-fn a_move_puts_the_google_tokens_under_the_legacy_name_and_drops_the_legacy_ones() {
+/// A store with the Fitbit and Google registrations and Sam's legacy account "fitbit".
+fn legacy_fitbit() -> (Store, Account) {
     let (store, _) = store();
     store.save_app(app(), None).unwrap();
     store.save_app(google_app(), None).unwrap();
@@ -617,6 +617,12 @@ fn a_move_puts_the_google_tokens_under_the_legacy_name_and_drops_the_legacy_ones
     )
     .unwrap()
     .account;
+    (store, legacy)
+}
+
+#[test]
+fn a_move_puts_the_google_tokens_under_the_legacy_name_and_drops_the_legacy_ones() {
+    let (store, legacy) = legacy_fitbit();
     let other = connect(
         &store,
         None,
@@ -682,6 +688,37 @@ fn a_move_puts_the_google_tokens_under_the_legacy_name_and_drops_the_legacy_ones
         .save_migration(&saved2.account.id, google_conn(&google_app(), &g2, "sub-1"))
         .unwrap_err();
     assert_eq!(e.kind(), "validation");
+}
+
+#[test]
+fn a_move_whose_file_write_fails_keeps_the_legacy_account_and_its_tokens() {
+    let (store, legacy) = legacy_fitbit();
+    // A directory where the metadata's temporary file goes makes the write fail.
+    let blocker = store.home().join(format!(
+        ".{}.{}.tmp",
+        file::METADATA_FILE,
+        std::process::id()
+    ));
+    fs::create_dir_all(blocker.join("inside")).unwrap();
+    let g = tokens("google-access", Some("google-refresh"), 200, "x");
+    let e = store
+        .save_migration(&legacy.id, google_conn(&google_app(), &g, "sub-1"))
+        .unwrap_err();
+    assert_eq!(e.kind(), "storage", "{e}");
+    fs::remove_dir_all(&blocker).unwrap();
+
+    let meta = store.load().unwrap();
+    let still = meta.account("fitbit").unwrap();
+    assert_eq!(still.id, legacy.id);
+    assert_eq!(still.provider, crate::provider::ProviderKind::Fitbit);
+    assert_eq!(
+        store.access_token(&legacy).unwrap().secret(),
+        "legacy-access"
+    );
+    assert_eq!(
+        store.refresh_token(&legacy).unwrap().unwrap().secret(),
+        "legacy-refresh"
+    );
 }
 
 #[test]
