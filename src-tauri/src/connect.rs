@@ -109,6 +109,10 @@ pub async fn start_connect<R: Runtime>(
                 .registration_for(ProviderKind::Fitbit, request.app.as_deref())
                 .await?
         }
+        // A sandbox account moved to Google reconnects on the running sandbox's Google side.
+        Choice::GoogleHealth if request.app.as_deref() == Some(sandbox::SANDBOX_HEALTH_APP) => {
+            sandbox::ensure_registration(&desktop, sandbox::SANDBOX_HEALTH_APP).await?
+        }
         Choice::GoogleHealth => {
             desktop
                 .app

@@ -82,6 +82,8 @@ pub struct MigrationView {
     /// What became of the legacy token.
     pub legacy_token: String,
     pub unmapped: Vec<String>,
+    /// The Google account was already here under another name, which it no longer has.
+    pub merged: Option<String>,
 }
 
 impl From<&Migrated> for MigrationView {
@@ -92,6 +94,7 @@ impl From<&Migrated> for MigrationView {
             same_account: m.same_account.sentence(&m.legacy.name),
             legacy_token: m.legacy_token.sentence(),
             unmapped: m.unmapped.clone(),
+            merged: m.merged_sentence(),
         }
     }
 }

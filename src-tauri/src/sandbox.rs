@@ -2,7 +2,7 @@
 //! `sandbox` registration (made by the use-case layer) pointing at it, so a new user can try the
 //! whole flow with no account.
 
-pub use fitauth_core::service::apps::SANDBOX_APP;
+pub use fitauth_core::service::apps::{SANDBOX_APP, SANDBOX_HEALTH_APP};
 use fitauth_core::{AppRegistration, Error};
 use fitauth_sandbox::Sandbox;
 use serde::Serialize;
@@ -20,6 +20,13 @@ pub struct SandboxView {
 
 /// Starts the sandbox if it is not running and points the `sandbox` registration at it.
 pub async fn ensure(desktop: &Desktop) -> Result<AppRegistration, Error> {
+    ensure_registration(desktop, SANDBOX_APP).await
+}
+
+/// Starts the built-in sandbox if it is not running and points the sandbox registration `name`
+/// ([`SANDBOX_APP`], or its Google side [`SANDBOX_HEALTH_APP`], which a moved sandbox account
+/// uses) at it.
+pub async fn ensure_registration(desktop: &Desktop, name: &str) -> Result<AppRegistration, Error> {
     let base = {
         let mut running = desktop.sandbox.lock().await;
         if running.is_none() {
@@ -37,7 +44,7 @@ pub async fn ensure(desktop: &Desktop) -> Result<AppRegistration, Error> {
             .map(|s| s.base_url().to_owned())
             .unwrap_or_default()
     };
-    desktop.app.use_sandbox(SANDBOX_APP, &base).await
+    desktop.app.use_sandbox(name, &base).await
 }
 
 /// The sandbox's address, if it runs.

@@ -5,7 +5,7 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import { account, connected, fitbitScopes, NOW, overview, sandboxApp } from './test/fixtures';
-import type { MigrationView } from './lib/api';
+import type { AppView, MigrationView } from './lib/api';
 
 function backend(ov = overview()) {
   mockIPC(
@@ -107,6 +107,7 @@ describe('App', () => {
           moved: true,
           same_account: 'This is the same Fitbit account (Fitbit user SBX123): "fit" now uses Google.',
           legacy_token: 'The old Fitbit token was revoked.',
+          merged: 'This Google account was already here as "sam-example-com"; it now goes by "fit" (one account per person and app registration).',
           unmapped: ['social'],
           ...m,
         },
@@ -137,6 +138,7 @@ describe('App', () => {
       expect(result).toHaveTextContent('This is the same Fitbit account (Fitbit user SBX123)');
       expect(result).toHaveTextContent('The old Fitbit token was revoked.');
       expect(result).toHaveTextContent('Not available on Google Health: social.');
+      expect(result).toHaveTextContent('was already here as "sam-example-com"; it now goes by "fit"');
     });
 
     test('another Fitbit account behind the Google sign-in is a clear warning', async () => {
@@ -151,6 +153,7 @@ describe('App', () => {
           moved: false,
           same_account: 'This Google account belongs to another Fitbit account (Fitbit user SBX456, not SBX123).',
           legacy_token: 'The old Fitbit account and its token were not touched.',
+          merged: null,
         }),
       );
       const alert = await screen.findByTestId('move-result');
@@ -184,6 +187,35 @@ describe('App', () => {
     await userEvent.click(connectButton!);
     const start = calls.find((c) => c.cmd === 'start_connect');
     expect(start?.args).toMatchObject({ request: { choice: 'sandbox', account: 'sam' } });
+  });
+
+  test('a sandbox account moved to Google reconnects on the sandbox\'s Google side, which is no Google registration of its own', async () => {
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    const health: AppView = { ...sandboxApp, name: 'sandbox-health', provider: 'google-health', client_id: 'sandbox-google' };
+    mockIPC(
+      (cmd, args) => {
+        calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+        if (cmd === 'app_overview') {
+          return overview({
+            accounts: [account({ name: 'sb', app: 'sandbox-health', provider: 'google-health' })],
+            apps: [sandboxApp, health],
+          });
+        }
+        if (cmd === 'scope_catalog') return fitbitScopes;
+        if (cmd === 'start_connect') return { app: 'sandbox-health', account: 'sb', provider: 'google-health', redirect: 'loopback', redirect_uri: 'http://127.0.0.1:1/', started_at: NOW, expires_at: NOW + 600 };
+      },
+      { shouldMockEvents: true },
+    );
+    render(App);
+    await screen.findByRole('heading', { name: 'Connect your Fitbit account' });
+    // The sandbox's Google side does not make "Fitbit via Google" ready, nor the first choice.
+    expect(screen.getByRole('radio', { name: /sandbox/i })).toBeChecked();
+    await emit('reconnect-account', { account: 'sb', move_to_google: false });
+    expect(await screen.findByTestId('reconnecting')).toHaveTextContent('Connect “sb” again');
+    const connectButton = screen.getAllByRole('button', { name: 'Connect' }).find((b) => b.classList.contains('primary'));
+    await userEvent.click(connectButton!);
+    const start = calls.find((c) => c.cmd === 'start_connect');
+    expect(start?.args).toMatchObject({ request: { choice: 'google-health', app: 'sandbox-health', account: 'sb' } });
   });
 
   test('the tray preference is shown and saved', async () => {

@@ -81,9 +81,15 @@ pub async fn run(ctx: &Ctx, args: MigrateArgs) -> Result<(), Error> {
     drop(running);
     let connected = outcome?;
     let Some(migration) = &connected.migration else {
-        return Err(Error::Internal(
-            "the sign-in finished without the move's outcome".into(),
-        ));
+        // The Fitbit account was removed while the person signed in (another `fitauth` or the
+        // desktop app): nothing to move, the Google connection is an account of its own.
+        output::connected(ctx, &connected.account, connected.updated);
+        eprintln!(
+            "Nothing was moved: \"{}\" was removed while you were signing in. The Google \
+             connection was saved as \"{}\".",
+            plan.account.name, connected.account.name
+        );
+        return Ok(());
     };
     output::migrated(ctx, &connected.account, connected.updated, migration);
     if migration.moved() {

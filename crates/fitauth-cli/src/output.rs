@@ -101,6 +101,7 @@ pub fn migrated(ctx: &Ctx, account: &Account, updated: bool, migration: &Migrate
             "same_account": migration.same_account,
             "legacy_token": migration.legacy_token,
             "unmapped_scopes": migration.unmapped,
+            "merged_from": migration.merged_from,
         });
         return print_json(&value);
     }
@@ -111,6 +112,9 @@ pub fn migrated(ctx: &Ctx, account: &Account, updated: bool, migration: &Migrate
             migration.same_account.sentence(&migration.legacy.name)
         );
         println!("{}", migration.legacy_token.sentence());
+        if let Some(merged) = migration.merged_sentence() {
+            println!("{merged}");
+        }
         if !migration.unmapped.is_empty() {
             println!(
                 "Not available on Google Health: {}.",

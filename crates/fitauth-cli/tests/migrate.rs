@@ -79,6 +79,7 @@ async fn a_fitbit_account_moves_to_google_and_keeps_its_name() {
     );
     assert_eq!(v["migration"]["legacy_token"]["outcome"], "revoked");
     assert_eq!(v["migration"]["unmapped_scopes"], json!(["social"]));
+    assert_eq!(v["migration"]["merged_from"], Value::Null, "{v}");
 
     // Google was asked for the read scopes that stand for activity, sleep and profile.
     let requests = h.requests().await;
@@ -192,6 +193,40 @@ async fn another_fitbit_account_behind_the_google_sign_in_is_not_taken_for_it() 
     assert!(providers.contains(&("fit", "fitbit")), "{status}");
     assert!(
         providers.contains(&(riley.as_str(), "google-health")),
+        "{status}"
+    );
+
+    // Sam connects Google here directly, as "sam-google"; moving "fit" then makes that account
+    // "fit" (one account per person and registration), and says so.
+    h.ok(&[
+        "login",
+        "--provider",
+        "google-health",
+        "--app",
+        "google",
+        "--scopes",
+        &format!("{GH}sleep.readonly"),
+        "--account",
+        "sam-google",
+    ])
+    .await;
+    let out = h.ok(&["migrate", "--account", "fit"]).await;
+    assert!(
+        out.contains(
+            "This Google account was already here as \"sam-google\"; it now goes by \"fit\""
+        ),
+        "{out}"
+    );
+    let status: Value = serde_json::from_str(&h.ok(&["status", "--json"]).await).unwrap();
+    let names: Vec<&str> = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{status}");
+    assert!(
+        names.contains(&"fit") && names.contains(&riley.as_str()),
         "{status}"
     );
 }

@@ -114,6 +114,8 @@ export interface MigrationView {
   legacy_token: string;
   /** Legacy scopes with no Google Health equivalent. */
   unmapped: string[];
+  /** The Google account was already here under another name, which it no longer has. */
+  merged: string | null;
 }
 
 /** What a move will ask Google for, before it starts. */

@@ -501,6 +501,7 @@ impl Fitauth {
                     .await?;
                 let migration = Migrated {
                     unmapped: unmapped_of(&legacy),
+                    merged_from: saved.renamed_from.clone(),
                     legacy,
                     same_account: same,
                     legacy_token,
@@ -516,6 +517,7 @@ impl Fitauth {
                     );
                     Box::new(Migrated {
                         unmapped: unmapped_of(&legacy),
+                        merged_from: None,
                         legacy,
                         same_account,
                         legacy_token: LegacyToken::Kept,

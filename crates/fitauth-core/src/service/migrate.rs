@@ -3,7 +3,8 @@
 //!
 //! 1. [`Fitauth::migration_plan`] picks the legacy Fitbit account, the Google Health
 //!    registration to sign in through (the sandbox's Google side for a sandbox account, else the
-//!    one named, else the built-in one, else the first stored) and the Google scopes that stand
+//!    one named, else one on the same endpoints as a moved legacy registration, else the
+//!    built-in one, else the first stored) and the Google scopes that stand
 //!    for the account's granted Fitbit scopes ([`crate::migration::google_scopes_for`]).
 //! 2. [`Fitauth::begin_migration`] starts an ordinary Google sign-in that remembers which
 //!    account it moves; it is finished like any other (loopback).
@@ -44,12 +45,27 @@ pub struct Migrated {
     pub legacy_token: LegacyToken,
     /// Legacy scopes with no Google Health equivalent.
     pub unmapped: Vec<String>,
+    /// The same person's Google account that was already here, by its earlier name: it took
+    /// the legacy account's place and name.
+    pub merged_from: Option<String>,
 }
 
 impl Migrated {
     /// Whether the legacy account now is the Google account (same name).
     pub fn moved(&self) -> bool {
         self.same_account.confirmed()
+    }
+
+    /// When the Google account was already here under another name, the sentence that says it
+    /// now goes by the legacy account's name (one account per person and registration).
+    pub fn merged_sentence(&self) -> Option<String> {
+        self.merged_from.as_ref().map(|earlier| {
+            format!(
+                "This Google account was already here as \"{earlier}\"; it now goes by \"{}\" \
+                 (one account per person and app registration).",
+                self.legacy.name
+            )
+        })
     }
 }
 
@@ -138,26 +154,22 @@ impl Fitauth {
         })
     }
 
-    /// The Google registration for a legacy account through `legacy`: one on the same moved
-    /// endpoints when the legacy one was moved (a proxy, another sandbox), else the built-in one,
-    /// else the first stored one.
+    /// The Google registration for a legacy account through `legacy`: when the legacy one was
+    /// moved (a proxy, another sandbox), one on the same endpoints; else the built-in one, else
+    /// the first stored one.
     async fn google_registration_beside(
         &self,
         legacy: Option<&AppRegistration>,
     ) -> Result<AppRegistration, Error> {
-        let moved_to = legacy.and_then(|a| a.base_url.clone());
-        if let Some(base) = moved_to {
-            let apps = self.registrations().await?;
-            return apps
-                .into_iter()
-                .find(|a| {
-                    a.provider == ProviderKind::GoogleHealth
-                        && !is_sandbox(&a.name)
-                        && a.base_url.as_deref() == Some(base.as_str())
-                })
-                .ok_or(Error::NoRegistration {
-                    provider: ProviderKind::GoogleHealth,
-                });
+        if let Some(base) = legacy.and_then(|a| a.base_url.as_deref()) {
+            let beside = self.registrations().await?.into_iter().find(|a| {
+                a.provider == ProviderKind::GoogleHealth
+                    && !is_sandbox(&a.name)
+                    && a.base_url.as_deref() == Some(base)
+            });
+            if let Some(app) = beside {
+                return Ok(app);
+            }
         }
         match self
             .builtin_registration(ProviderKind::GoogleHealth)

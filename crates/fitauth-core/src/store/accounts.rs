@@ -77,6 +77,8 @@ pub struct Saved {
     pub account: Account,
     /// An existing account of the same person was updated (rather than a new one made).
     pub updated: bool,
+    /// That existing account's earlier name, when it now goes by another.
+    pub renamed_from: Option<String>,
 }
 
 /// Checks an account name: trimmed, not empty, at most 64 characters, no control characters.
@@ -202,18 +204,19 @@ impl Store {
     fn place_and_write(&self, meta: &mut Metadata, conn: Connection<'_>) -> Result<Saved, Error> {
         let placement = place(meta, &conn)?;
         let now = now_unix();
-        let (id, name, generation, updated) = match &placement {
+        let (id, name, generation, updated, renamed_from) = match &placement {
             Placement::Update { index, rename } => {
                 let a = &meta.accounts[*index];
                 let name = rename.clone().unwrap_or_else(|| a.name.clone());
-                (a.id.clone(), name, a.generation + 1, true)
+                let renamed_from = (name != a.name).then(|| a.name.clone());
+                (a.id.clone(), name, a.generation + 1, true, renamed_from)
             }
             Placement::New { name } => {
                 let mut id = random_hex(8);
                 while meta.accounts.iter().any(|a| a.id == id) {
                     id = random_hex(8);
                 }
-                (id, name.clone(), 1, false)
+                (id, name.clone(), 1, false, None)
             }
         };
         self.write_tokens(meta, &id, conn.tokens)?;
@@ -253,7 +256,11 @@ impl Store {
             Placement::Update { index, .. } => meta.accounts[index] = account.clone(),
             Placement::New { .. } => meta.accounts.push(account.clone()),
         }
-        Ok(Saved { account, updated })
+        Ok(Saved {
+            account,
+            updated,
+            renamed_from,
+        })
     }
 
     /// Saves a Google Health sign-in in place of the legacy Fitbit account with id `legacy_id`

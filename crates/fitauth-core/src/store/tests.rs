@@ -671,6 +671,12 @@ fn a_move_puts_the_google_tokens_under_the_legacy_name_and_drops_the_legacy_ones
         .save_migration(&legacy2.id, google_conn(&google_app(), &g2, "sub-1"))
         .unwrap();
     assert!(saved2.updated);
+    assert_eq!(saved.renamed_from, None);
+    assert_eq!(
+        saved2.renamed_from.as_deref(),
+        Some("fitbit"),
+        "said, not silent"
+    );
     assert_eq!(saved2.account.id, saved.account.id);
     assert_eq!(saved2.account.name, "old");
     let names: Vec<_> = store
