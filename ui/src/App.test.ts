@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
-import { account, connected, fitbitScopes, NOW, overview, sandboxApp } from './test/fixtures';
+import { account, connected, detail, fitbitScopes, NOW, overview, sandboxApp } from './test/fixtures';
 import type { AppView, MigrationView } from './lib/api';
 
 function backend(ov = overview()) {
@@ -192,15 +192,12 @@ describe('App', () => {
   test('a sandbox account moved to Google reconnects on the sandbox\'s Google side, which is no Google registration of its own', async () => {
     const calls: { cmd: string; args: Record<string, unknown> }[] = [];
     const health: AppView = { ...sandboxApp, name: 'sandbox-health', provider: 'google-health', client_id: 'sandbox-google' };
+    const sb = account({ name: 'sb', app: 'sandbox-health', provider: 'google-health', state: 'reconnect_needed' });
     mockIPC(
       (cmd, args) => {
         calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
-        if (cmd === 'app_overview') {
-          return overview({
-            accounts: [account({ name: 'sb', app: 'sandbox-health', provider: 'google-health' })],
-            apps: [sandboxApp, health],
-          });
-        }
+        if (cmd === 'app_overview') return overview({ accounts: [sb], apps: [sandboxApp, health] });
+        if (cmd === 'inspect_account') return detail({ account: sb, app: health });
         if (cmd === 'scope_catalog') return fitbitScopes;
         if (cmd === 'start_connect') return { app: 'sandbox-health', account: 'sb', provider: 'google-health', redirect: 'loopback', redirect_uri: 'http://127.0.0.1:1/', started_at: NOW, expires_at: NOW + 600 };
       },
@@ -210,7 +207,9 @@ describe('App', () => {
     await screen.findByRole('heading', { name: 'Connect your Fitbit account' });
     // The sandbox's Google side does not make "Fitbit via Google" ready, nor the first choice.
     expect(screen.getByRole('radio', { name: /sandbox/i })).toBeChecked();
-    await emit('reconnect-account', { account: 'sb', move_to_google: false });
+    // Inspect's Reconnect on the account that needs it opens the same reconnect.
+    await userEvent.click(screen.getByRole('button', { name: /^Inspect/ }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Reconnect' }));
     expect(await screen.findByTestId('reconnecting')).toHaveTextContent('Connect “sb” again');
     const connectButton = screen.getAllByRole('button', { name: 'Connect' }).find((b) => b.classList.contains('primary'));
     await userEvent.click(connectButton!);

@@ -12,6 +12,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 const DRIVER_PORT: u16 = 4444;
 
+/// Connect's primary button (the nav has a "Connect" button too).
+const CONNECT_BUTTON: &str = "//button[contains(@class,'primary') and normalize-space()='Connect']";
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -169,11 +172,7 @@ async fn connect_again(client: &Client, work: &Path, user: &str, label: &str, sa
     click(client, &nav("Connect")).await;
     click(client, &text_button("Connect another account")).await;
     click(client, &text_button("Select all")).await;
-    click(
-        client,
-        "//button[contains(@class,'primary') and normalize-space()='Connect']",
-    )
-    .await;
+    click(client, CONNECT_BUTTON).await;
     wait_for(
         client,
         &format!("//h1[normalize-space()='Connected as {label}']"),
@@ -441,11 +440,7 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     assert_light_or_dark(&light, false);
 
     click(&client, &text_button("Select all")).await;
-    click(
-        &client,
-        "//button[contains(@class,'primary') and normalize-space()='Connect']",
-    )
-    .await;
+    click(&client, CONNECT_BUTTON).await;
     // The scripted browser consents, then launches the app a second time with the link.
     wait_for(
         &client,
@@ -930,11 +925,7 @@ async fn ipc_round_trips() {
     click(&client, "//input[@type='radio' and @value='sandbox']").await;
     wait_for(&client, "//label[contains(@class,'scope')]").await;
     click(&client, &text_button("Select all")).await;
-    click(
-        &client,
-        "//button[contains(@class,'primary') and normalize-space()='Connect']",
-    )
-    .await;
+    click(&client, CONNECT_BUTTON).await;
     wait_for(
         &client,
         "//h1[normalize-space()='Connected as Sam Sandbox']",
@@ -1030,11 +1021,7 @@ async fn the_move_to_google_after_fitbit_turned_its_service_off() {
     click(&client, "//input[@type='radio' and @value='sandbox']").await;
     wait_for(&client, "//label[contains(@class,'scope')]").await;
     click(&client, &text_button("Select all")).await;
-    click(
-        &client,
-        "//button[contains(@class,'primary') and normalize-space()='Connect']",
-    )
-    .await;
+    click(&client, CONNECT_BUTTON).await;
     wait_for(
         &client,
         "//h1[normalize-space()='Connected as Sam Sandbox']",
@@ -1123,6 +1110,12 @@ async fn the_move_to_google_after_fitbit_turned_its_service_off() {
             && text.contains("The old Fitbit service no longer answers"),
         "{text}"
     );
+    // Sam's Google account saved during the mismatch is the one that took the name: said.
+    assert!(
+        text.contains("This Google account was already here as")
+            && text.contains("it now goes by \"sam-sandbox\""),
+        "{text}"
+    );
     screenshot(&client, "move-done.png").await;
 
     // The name stays, now on Google Health; Riley's legacy account is still there to move.
@@ -1145,6 +1138,35 @@ async fn the_move_to_google_after_fitbit_turned_its_service_off() {
     );
     let banner = wait_for(&client, "//*[@data-testid='move-banner']").await;
     assert!(!banner.text().await.unwrap().contains("sam-sandbox"));
+
+    // Revoked, the moved account reconnects from Inspect on the sandbox's Google side, under
+    // its name, with what it shared ticked.
+    click(&client, &nav("Inspect")).await;
+    click(&client, &account_in_list("sam.sandbox@example.com")).await;
+    wait_for(&client, "//h1[normalize-space()='sam.sandbox@example.com']").await;
+    click(&client, &text_button("Revoke")).await;
+    click(&client, &text_button("Yes, revoke")).await;
+    click(&client, &text_button("Reconnect")).await;
+    wait_for(
+        &client,
+        "//*[@data-testid='reconnecting' and contains(normalize-space(),'Connect “sam-sandbox” again')]",
+    )
+    .await;
+    click(&client, CONNECT_BUTTON).await;
+    wait_for(
+        &client,
+        "//*[@data-testid='saved-as' and normalize-space()='Updated the existing account “sam-sandbox”.']",
+    )
+    .await;
+    let accounts = in_page(&client, "return await invoke('list_accounts');", vec![]).await;
+    let sam = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "sam-sandbox")
+        .unwrap();
+    assert_eq!(sam["app"], "sandbox-health", "{sam}");
+    assert_eq!(sam["state"], "active", "{sam}");
 
     client.close().await.unwrap();
 }
@@ -1432,11 +1454,7 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
     click(&client, "//input[@type='radio' and @value='sandbox']").await;
     wait_for(&client, "//label[contains(@class,'scope')]").await;
     click(&client, &text_button("Select all")).await;
-    click(
-        &client,
-        "//button[contains(@class,'primary') and normalize-space()='Connect']",
-    )
-    .await;
+    click(&client, CONNECT_BUTTON).await;
     wait_for(
         &client,
         "//h1[normalize-space()='Connected as Sam Sandbox']",
