@@ -7,7 +7,7 @@ use fitauth_core::jwt::DecodedJwt;
 use fitauth_core::service::accounts::{AccountDetail as Detail, MaskedToken, Which as CoreWhich};
 use fitauth_core::{
     scopes, Account, AccountState, ErrorReport, HttpExchange, Introspection, ProviderKind,
-    RateLimit,
+    RateLimit, Revoked, TokenKind,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State, WebviewWindow};
@@ -201,16 +201,33 @@ pub async fn introspect_account<R: Runtime>(
     Ok(verdict)
 }
 
-/// Revokes at the provider, then deletes the local tokens (the account stays, as "revoked").
+/// A revoke's outcome: the account (now "revoked") and what happened, in a sentence.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevokeView {
+    pub account: AccountView,
+    pub outcome: Revoked,
+    pub said: String,
+}
+
+/// Revokes the token `token` (the refresh token by default; either ends the grant) at the
+/// provider, then deletes the local tokens (the account stays, as "revoked").
 #[tauri::command]
 pub async fn revoke_account<R: Runtime>(
     app: AppHandle<R>,
     desktop: State<'_, Desktop>,
     name: String,
-) -> CommandResult<AccountView> {
-    let (revoked, _) = desktop.app.revoke(Some(&name)).await?;
+    token: Option<TokenKind>,
+) -> CommandResult<RevokeView> {
+    let (revoked, outcome) = desktop
+        .app
+        .revoke(Some(&name), token.unwrap_or_default())
+        .await?;
     changed(&app, &name, None);
-    Ok(AccountView::from_account(&revoked))
+    Ok(RevokeView {
+        account: AccountView::from_account(&revoked),
+        outcome,
+        said: outcome.sentence(&revoked.name),
+    })
 }
 
 /// Forgets an account on this computer (tokens and metadata), without calling the provider.

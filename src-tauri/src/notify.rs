@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use fitauth_core::attention::Attention;
 use fitauth_core::clock::now_unix;
-use fitauth_core::Account;
+use fitauth_core::{Account, AccountState};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::events::{self, ReconnectRequest};
@@ -33,17 +33,22 @@ pub fn to_say(
     let mut live = BTreeSet::new();
     let mut say = vec![];
     for a in accounts {
+        // The person's own revoke is not news to them, whatever the account needs next.
+        if a.state == AccountState::Revoked {
+            continue;
+        }
         let Some(attention) = Attention::of(a, needs_move(a), now) else {
             continue;
         };
-        if attention == Attention::Revoked {
-            continue;
-        }
         let key = attention.key(a);
-        if !notified.contains(&key) {
-            say.push((a.clone(), attention));
-        }
-        live.insert(key);
+        match Attention::already_said(notified.iter(), &key) {
+            // Kept as first said, so an end time that drifts never drifts away from it.
+            Some(said) => live.insert(said.clone()),
+            None => {
+                say.push((a.clone(), attention));
+                live.insert(key)
+            }
+        };
     }
     *notified = live;
     say
@@ -158,7 +163,7 @@ fn open_reconnect<R: Runtime>(app: &AppHandle<R>, request: ReconnectRequest) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fitauth_core::{AccountState, ProviderKind};
+    use fitauth_core::ProviderKind;
 
     fn account(id: &str, state: AccountState) -> Account {
         Account::example(id, ProviderKind::Fitbit, state)
@@ -181,7 +186,23 @@ mod tests {
         assert!(said.is_empty());
         assert_eq!(to_say(&[dead], |_| false, &mut said, 0).len(), 1);
         // The move to Google is a cause of its own.
-        let moved = to_say(&[fine], |_| true, &mut said, 0);
+        let moved = to_say(std::slice::from_ref(&fine), |_| true, &mut said, 0);
         assert_eq!(moved[0].1, Attention::MoveToGoogle);
+        // A Fitbit account the person revoked is not news, though it would need the move.
+        let mut said = BTreeSet::new();
+        let revoked = account("d", AccountState::Revoked);
+        assert!(to_say(&[revoked], |_| true, &mut said, 0).is_empty());
+        // An end that moves by seconds on each refresh is said once.
+        let mut ending = fine;
+        ending.refresh_token_expires_at = Some(3_600);
+        assert_eq!(to_say(&[ending.clone()], |_| false, &mut said, 0).len(), 1);
+        ending.refresh_token_expires_at = Some(3_602);
+        assert!(to_say(&[ending.clone()], |_| false, &mut said, 1).is_empty());
+        // A new grant that ends days later (and is again within a day) is said again.
+        ending.refresh_token_expires_at = Some(3 * 86_400);
+        assert_eq!(
+            to_say(&[ending], |_| false, &mut said, 2 * 86_400 + 100).len(),
+            1
+        );
     }
 }

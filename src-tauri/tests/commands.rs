@@ -308,7 +308,12 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
 
     // Revoke: the grant ends at the provider, the local secrets go.
     let revoked = h.ok("revoke_account", json!({"name": "sam-sandbox"}));
-    assert_eq!(revoked["state"], "revoked");
+    assert_eq!(revoked["account"]["state"], "revoked");
+    assert_eq!(revoked["outcome"], "revoked");
+    assert_eq!(
+        revoked["said"],
+        "Revoked \"sam-sandbox\" and removed its tokens from this machine."
+    );
     let err = h
         .invoke(
             "reveal_secret",

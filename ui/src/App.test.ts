@@ -215,6 +215,11 @@ describe('App', () => {
     await userEvent.click(connectButton!);
     const start = calls.find((c) => c.cmd === 'start_connect');
     expect(start?.args).toMatchObject({ request: { choice: 'google-health', app: 'sandbox-health', account: 'sb' } });
+    // Once done, connecting another account no longer goes to the sandbox's Google side.
+    await emit('connect-finished', connected({ name: 'sb', app: 'sandbox-health', provider: 'google-health' }, true));
+    await userEvent.click(await screen.findByRole('button', { name: 'Connect another account' }));
+    expect(await screen.findByText('To connect through Google, add your Google desktop OAuth client first.')).toBeInTheDocument();
+    expect(calls.filter((c) => c.cmd === 'start_connect')).toHaveLength(1);
   });
 
   test('the tray preference is shown and saved', async () => {

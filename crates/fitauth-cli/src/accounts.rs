@@ -3,7 +3,7 @@
 use clap::Args;
 use fitauth_core::attention::Attention;
 use fitauth_core::clock::now_unix;
-use fitauth_core::{jwt, Error, Fitauth};
+use fitauth_core::{jwt, Error, Fitauth, TokenKind};
 
 use crate::{output, Ctx};
 
@@ -81,8 +81,30 @@ pub async fn introspect(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
     Ok(())
 }
 
-pub async fn revoke(ctx: &Ctx, args: AccountArg) -> Result<(), Error> {
-    let (account, outcome) = ctx.fitauth()?.revoke(args.account.as_deref()).await?;
+#[derive(Args, Debug)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    account: AccountArg,
+    /// Which token to revoke; either ends the grant, and both are removed here after.
+    #[arg(long, value_enum, default_value = "refresh")]
+    token: RevokeToken,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RevokeToken {
+    Refresh,
+    Access,
+}
+
+pub async fn revoke(ctx: &Ctx, args: RevokeArgs) -> Result<(), Error> {
+    let which = match args.token {
+        RevokeToken::Refresh => TokenKind::Refresh,
+        RevokeToken::Access => TokenKind::Access,
+    };
+    let (account, outcome) = ctx
+        .fitauth()?
+        .revoke(args.account.account.as_deref(), which)
+        .await?;
     output::revoked(ctx, &account, outcome);
     Ok(())
 }

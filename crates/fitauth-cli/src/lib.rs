@@ -58,7 +58,7 @@ enum Command {
     Introspect(accounts::AccountArg),
     /// Revoke the account at the provider, then remove its tokens from this machine.
     #[command(visible_alias = "logout")]
-    Revoke(accounts::AccountArg),
+    Revoke(accounts::RevokeArgs),
     /// Move a Fitbit account to Google Health (Fitbit's old service was turned off): sign in
     /// with Google once; the account keeps its name.
     Migrate(migrate::MigrateArgs),

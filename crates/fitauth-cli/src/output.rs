@@ -262,16 +262,7 @@ pub fn revoked(ctx: &Ctx, account: &Account, outcome: Revoked) {
             &json!({ "account": account.name, "revoked": outcome, "state": account.state.as_str() }),
         );
     }
-    match outcome {
-        Revoked::Revoked => println!(
-            "Revoked \"{}\" and removed its tokens from this machine.",
-            account.name
-        ),
-        Revoked::AlreadyInvalid => println!(
-            "\"{}\" was already revoked at the provider; its tokens are removed from this machine.",
-            account.name
-        ),
-    }
+    println!("{}", outcome.sentence(&account.name));
 }
 
 pub fn decoded(ctx: &Ctx, d: &DecodedJwt) {

@@ -518,8 +518,16 @@ async fn a_dead_refresh_token_asks_to_reconnect_and_revoke_removes_secrets() {
         "reconnect_needed"
     );
 
-    h.ok(&["login", "--provider", "sandbox", "--account", "live"])
+    // Another person (one account per person and registration).
+    let login = h
+        .run_with(
+            &["login", "--provider", "sandbox", "--account", "live"],
+            |c| {
+                c.env("FITAUTH_TEST_USER", "SBX456");
+            },
+        )
         .await;
+    assert!(login.status.success(), "{login:?}");
     let out = h.ok(&["logout", "--account", "live"]).await;
     assert!(out.contains("Revoked \"live\""), "{out}");
     let live = status_json(&h.ok(&["status", "--json", "--account", "live"]).await);
@@ -533,13 +541,24 @@ async fn a_dead_refresh_token_asks_to_reconnect_and_revoke_removes_secrets() {
         .fails(&["token", "--account", "live"])
         .await
         .contains("was revoked"));
+    // The dead account's access token, which the provider no longer knows either: Fitbit's
+    // 404 is said plainly and the tokens still leave this machine.
+    let out = h
+        .ok(&["revoke", "--account", "dead", "--token", "access"])
+        .await;
+    assert!(
+        out.contains("The provider no longer knows the token of \"dead\" (HTTP 404"),
+        "{out}"
+    );
+    assert_eq!(h.stored_refresh_token("dead"), None);
     let revokes: Vec<_> = h
         .requests()
         .await
         .into_iter()
         .filter(|r| r["path"] == "/oauth2/revoke")
         .collect();
-    assert_eq!(revokes.len(), 2);
+    assert_eq!(revokes.len(), 3);
+    assert_eq!(revokes[2]["status"], 404, "{:?}", revokes[2]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,8 +9,11 @@
 
 use serde::Serialize;
 
-use crate::clock::{local_days_between, local_hh_mm};
+use crate::clock::{local_date, local_days_between, local_hh_mm};
 use crate::store::{Account, AccountState};
+
+/// The cause part of a [`Attention::RefreshTokenEnding`] key, before the end time.
+const ENDING: &str = "ending@";
 
 /// How long before a refresh token ends the person is told.
 pub const WARN_BEFORE_SECS: i64 = 24 * 3600;
@@ -56,18 +59,36 @@ impl Attention {
         }
     }
 
-    /// A key that is the same while the cause is the same, so a face says each cause once. It
-    /// names the cause only: an end time that moves by a few seconds on each refresh (Google
-    /// repeats `refresh_token_expires_in`) is still the same cause.
+    /// A key that is the same while the cause is the same, so a face says each cause once
+    /// ([`Attention::already_said`] compares them). A refresh token that has ended is keyed as
+    /// a refused sign-in, which it leads to: one notice, not two.
     pub fn key(&self, account: &Account) -> String {
         let cause = match self {
-            Attention::Revoked => "revoked",
-            Attention::ReconnectNeeded => "reconnect",
-            Attention::MoveToGoogle => "move",
-            Attention::RefreshTokenEnding { .. } => "ending",
-            Attention::RefreshTokenEnded => "ended",
+            Attention::Revoked => "revoked".to_owned(),
+            Attention::ReconnectNeeded | Attention::RefreshTokenEnded => "reconnect".to_owned(),
+            Attention::MoveToGoogle => "move".to_owned(),
+            Attention::RefreshTokenEnding { at } => format!("{ENDING}{at}"),
         };
         format!("{}:{cause}", account.id)
+    }
+
+    /// The key among `said` that already stands for `key`, if any: the same key, or — for a
+    /// refresh token that ends — the same account's end within an hour of it (Google repeats
+    /// `refresh_token_expires_in` on each refresh, so the end moves by seconds; a new grant
+    /// ends days apart and is said again).
+    pub fn already_said<'s>(
+        said: impl IntoIterator<Item = &'s String>,
+        key: &str,
+    ) -> Option<&'s String> {
+        let ending = |k: &str| -> Option<(String, i64)> {
+            let (id, at) = k.split_once(&format!(":{ENDING}"))?;
+            Some((id.to_owned(), at.parse().ok()?))
+        };
+        said.into_iter().find(|k| {
+            *k == key
+                || matches!((ending(k), ending(key)), (Some((a, x)), Some((b, y)))
+                    if a == b && x.abs_diff(y) < 3600)
+        })
     }
 
     /// One plain sentence for the person.
@@ -108,7 +129,7 @@ fn when(at: i64, now: i64) -> String {
     match local_days_between(now, at) {
         ..=0 => hh_mm,
         1 => format!("{hh_mm} tomorrow"),
-        _ => format!("{hh_mm} on {}", &crate::clock::rfc3339(at)[..10]),
+        _ => format!("{hh_mm} on {}", local_date(at)),
     }
 }
 
@@ -197,13 +218,26 @@ mod tests {
         assert_eq!(short_state(&a, Some(&ended), now), "needs you");
         assert!(!ended.sentence(&a, now).contains("tomorrow"));
         assert_eq!(ended, Attention::RefreshTokenEnded);
-        assert_eq!(ended.key(&a), "id1:ended");
-        // An end time that moves on each refresh is still the same cause, said once.
+        // The refused refresh that follows is the same notice.
+        assert_eq!(
+            ended.key(&a),
+            Attention::ReconnectNeeded.key(&a),
+            "one notice, not two"
+        );
+        // An end time that moves by seconds on each refresh is still the same cause, said once;
+        // a new grant's end, days away, is a new one.
         a.refresh_token_expires_at = Some(now + 3_600);
-        let first = Attention::of(&a, false, now).unwrap();
+        let first = Attention::of(&a, false, now).unwrap().key(&a);
         a.refresh_token_expires_at = Some(now + 3_601);
-        let again = Attention::of(&a, false, now + 1).unwrap();
-        assert_eq!(first.key(&a), again.key(&a));
-        assert_eq!(first.key(&a), "id1:ending");
+        let again = Attention::of(&a, false, now + 1).unwrap().key(&a);
+        let said = vec![first.clone()];
+        assert_eq!(Attention::already_said(&said, &again), Some(&first));
+        assert_eq!(Attention::already_said(&said, "id1:ending@9999999"), None);
+        assert_eq!(Attention::already_said(&said, "id2:ending@1003600"), None);
+        assert_eq!(
+            Attention::already_said(&said, "id1:reconnect"),
+            None,
+            "another cause"
+        );
     }
 }

@@ -49,6 +49,14 @@ pub fn local_hh_mm(unix: i64) -> String {
     }
 }
 
+/// The local calendar date as `2026-12-03` (UTC when the local offset could not be read).
+pub fn local_date(unix: i64) -> String {
+    match local(unix) {
+        Some((t, _)) => format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
+        None => unix.to_string(),
+    }
+}
+
 /// How many calendar days (in this computer's time zone, else UTC) lie between `now` and `at`:
 /// 0 for the same day, 1 when `at` is tomorrow, even five minutes after midnight.
 pub fn local_days_between(now: i64, at: i64) -> i64 {

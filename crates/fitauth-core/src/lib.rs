@@ -63,7 +63,7 @@ pub use provider::{Endpoints, Provider, ProviderKind};
 pub use ratelimit::RateLimit;
 pub use redirect::{Authorized, RedirectParams};
 pub use refresh::RetryPolicy;
-pub use revoke::{Revoked, TokenToRevoke};
+pub use revoke::{Revoked, TokenKind, TokenToRevoke};
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, IdToken, PkceVerifier, RefreshToken,
 };

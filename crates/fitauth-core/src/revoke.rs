@@ -1,7 +1,7 @@
 //! Revoking a token (RFC 7009). On both providers revoking either token ends the whole grant:
 //! Fitbit revokes all of the user's tokens for the app, Google the project's grant.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::client::OAuthClient;
 use crate::error::{self, Error, Operation};
@@ -27,6 +27,17 @@ impl TokenToRevoke<'_> {
     }
 }
 
+/// Which of an account's tokens to revoke; either ends the grant, so both are forgotten after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// The refresh token (else the access token, when there is none).
+    #[default]
+    Refresh,
+    /// The access token.
+    Access,
+}
+
 /// What revocation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,6 +46,27 @@ pub enum Revoked {
     Revoked,
     /// The provider said the token was already invalid; the grant is gone either way.
     AlreadyInvalid,
+    /// Fitbit answered `404`: it no longer knows the token (revoked or replaced elsewhere).
+    Unknown,
+}
+
+impl Revoked {
+    /// One sentence for the person, about the account `name`.
+    pub fn sentence(&self, name: &str) -> String {
+        match self {
+            Revoked::Revoked => {
+                format!("Revoked \"{name}\" and removed its tokens from this machine.")
+            }
+            Revoked::AlreadyInvalid => format!(
+                "\"{name}\" was already revoked at the provider; its tokens are removed from \
+                 this machine."
+            ),
+            Revoked::Unknown => format!(
+                "The provider no longer knows the token of \"{name}\" (HTTP 404: it was revoked \
+                 or replaced elsewhere); its tokens are removed from this machine."
+            ),
+        }
+    }
 }
 
 impl OAuthClient {
@@ -66,6 +98,12 @@ impl OAuthClient {
             }
             tracing::info!(provider = %self.kind(), "token revoked");
             return Ok(Revoked::Revoked);
+        }
+        // Fitbit answers 404 for a token it does not know (any more): there is nothing left to
+        // revoke (<https://dev.fitbit.com/build/reference/web-api/authorization/revoke-token/>).
+        if reply.status == 404 && self.kind() == ProviderKind::Fitbit {
+            tracing::info!(provider = %self.kind(), "the provider no longer knows the token");
+            return Ok(Revoked::Unknown);
         }
         let error = reply.error(self.kind() == ProviderKind::Fitbit);
         match (&error, reply.status) {

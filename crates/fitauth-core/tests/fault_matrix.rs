@@ -328,7 +328,10 @@ async fn attempt(layer: &Layer, op: Op, link: Option<&str>) -> Result<(), Error>
             assert!(verdict.active);
             Ok(())
         }
-        Op::Revoke => app.revoke(None).await.map(drop),
+        Op::Revoke => app
+            .revoke(None, fitauth_core::TokenKind::Refresh)
+            .await
+            .map(drop),
     }
 }
 

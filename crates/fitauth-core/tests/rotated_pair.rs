@@ -268,7 +268,9 @@ async fn reveal_and_revoke_use_the_kept_pair_not_the_retired_one() {
 
     flaky.fail_next(0);
     env.clear_requests().await;
-    app.revoke(Some(&name)).await.expect("revoked");
+    app.revoke(Some(&name), fitauth_core::TokenKind::Refresh)
+        .await
+        .expect("revoked");
     let sent = env.requests_to("/oauth2/revoke").await;
     assert_eq!(sent.len(), 1);
     assert_eq!(

@@ -205,7 +205,10 @@ async fn a_revoke_racing_refreshes_always_ends_revoked() {
             let _ = desktop.refresh(Some(&name)).await;
         }
     };
-    let (_, revoked) = tokio::join!(refreshes, cli.revoke(Some(&name)));
+    let (_, revoked) = tokio::join!(
+        refreshes,
+        cli.revoke(Some(&name), fitauth_core::TokenKind::Refresh)
+    );
     let (account, _) = revoked.unwrap();
     assert_eq!(account.state, fitauth_core::AccountState::Revoked);
     let after = desktop.account(Some(&name)).await.unwrap();

@@ -233,12 +233,28 @@ pub async fn fitbit_revoke(
         );
     };
     let mut inner = shared.lock();
-    if let Some((user, client_id)) = grant_of(&inner, Dialect::Fitbit, token) {
-        if client_id == client.app.client_id {
-            revoke_grant(&mut inner, Dialect::Fitbit, &client_id, &user);
+    let app_token = inner
+        .access
+        .get(token.as_str())
+        .is_some_and(|g| g.dialect == Dialect::Fitbit && !g.revoked && g.user.is_none());
+    match grant_of(&inner, Dialect::Fitbit, token) {
+        Some((user, client_id)) => {
+            if client_id == client.app.client_id {
+                revoke_grant(&mut inner, Dialect::Fitbit, &client_id, &user);
+            }
+        }
+        // A client-credentials token has no user's grant to end.
+        None if app_token => {}
+        // Fitbit answers 404 for a token it does not know, or no longer knows (revoked,
+        // replaced): <https://dev.fitbit.com/build/reference/web-api/authorization/revoke-token/>.
+        None => {
+            return fitbit_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "The token is unknown: it was never issued, or was revoked or replaced.",
+            )
         }
     }
-    // RFC 7009: an unknown or already revoked token is not an error.
     (StatusCode::OK, axum::Json(json!({}))).into_response()
 }
 

@@ -915,3 +915,34 @@ async fn google_identity_names_the_fitbit_account_and_the_retired_legacy_api_is_
     let tokens = google_exchange(&http, base, &code).await;
     assert!(tokens["access_token"].is_string());
 }
+
+/// Fitbit's revoke: either token ends the grant; a token it does not know (any more) gets a
+/// `404` (<https://dev.fitbit.com/build/reference/web-api/authorization/revoke-token/>).
+#[tokio::test]
+async fn revoking_either_token_ends_the_grant_and_an_unknown_one_is_404() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let revoke = |token: String| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}/oauth2/revoke"))
+                .form(&[("token", token.as_str()), ("client_id", "sandbox-client")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for which in ["access_token", "refresh_token"] {
+        let loc = location(&http.get(fitbit_authorize(base, "")).send().await.unwrap());
+        let tokens = exchange(&http, base, &query_param(&loc, "code").unwrap()).await;
+        let token = tokens[which].as_str().unwrap().to_owned();
+        assert_eq!(revoke(token.clone()).await.status(), 200, "{which}");
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        assert_eq!(fitbit_refresh(&http, base, refresh).await.0, 400, "{which}");
+        let again = revoke(token).await;
+        assert_eq!(again.status(), 404, "{which}");
+        let body: serde_json::Value = again.json().await.unwrap();
+        assert_eq!(body["errors"][0]["errorType"], "not_found", "{body}");
+    }
+    assert_eq!(revoke("never-issued".into()).await.status(), 404);
+}

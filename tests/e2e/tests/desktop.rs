@@ -1541,30 +1541,45 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
         seen.notes.lock().unwrap().first().cloned()
     })
     .await;
-    // Once per cause: another refresh that fails the same way makes another check, and once
-    // every check asked for is done ("N of N" in the log), none said anything new.
-    let said = eventually("the check that said it logged", || {
+    // Once per cause: another refresh that fails the same way makes another check. Every check
+    // logs "needs-you check DONE of ASKED: K newly said"; once the checks asked for after that
+    // refresh are all done, none said anything new.
+    let checks_from = |from: usize| -> (usize, Vec<(u64, u64, String)>) {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        text.contains(": 1 newly said").then_some(text.len())
-    })
-    .await;
-    let before = std::fs::read_to_string(&log).unwrap().len().max(said);
-    refresh_fails().await;
-    let checks = eventually("every check done", || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let checks: Vec<String> = text[before..]
+        let checks = text[from.min(text.len())..]
             .lines()
-            .filter_map(|l| l.split_once("needs-you check ").map(|(_, c)| c.to_owned()))
+            .filter_map(|l| {
+                let (_, c) = l.split_once("needs-you check ")?;
+                let (done, rest) = c.split_once(" of ")?;
+                let (asked, said) = rest.split_once(": ")?;
+                Some((done.parse().ok()?, asked.parse().ok()?, said.to_owned()))
+            })
             .collect();
-        let all_done = checks.last().is_some_and(|c| {
-            let (done, rest) = c.split_once(" of ").unwrap();
-            rest.split_once(':').unwrap().0 == done
-        });
-        all_done.then_some(checks)
+        (text.len(), checks)
+    };
+    let settled = |checks: &[(u64, u64, String)]| {
+        checks
+            .last()
+            .filter(|(done, asked, _)| done == asked)
+            .map(|c| c.1)
+    };
+    let (before, asked_before) =
+        eventually("the check that said it, and every other, done", || {
+            let (len, checks) = checks_from(0);
+            let said = checks.iter().any(|(_, _, s)| s == "1 newly said");
+            settled(&checks).filter(|_| said).map(|asked| (len, asked))
+        })
+        .await;
+    refresh_fails().await;
+    let checks = eventually("the checks asked for after the refresh, done", || {
+        let (_, checks) = checks_from(before);
+        settled(&checks)
+            .is_some_and(|asked| asked > asked_before)
+            .then_some(checks)
     })
     .await;
     assert!(
-        checks.iter().all(|c| c.ends_with(": 0 newly said")),
+        checks.iter().all(|(_, _, said)| said == "0 newly said"),
         "{checks:?}"
     );
     let notes = seen.notes.lock().unwrap().clone();

@@ -104,6 +104,17 @@ export interface ConnectedView {
   migration: MigrationView | null;
 }
 
+/** Which of an account's tokens to revoke. */
+export type TokenKind = 'refresh' | 'access';
+
+/** A revoke's outcome: the account, now revoked, and what happened in a sentence. */
+export interface RevokeView {
+  account: AccountView;
+  /** `unknown`: Fitbit answered 404, it no longer knew the token. */
+  outcome: 'revoked' | 'already_invalid' | 'unknown';
+  said: string;
+}
+
 /** How a move to Google Health ended, in sentences. */
 export interface MigrationView {
   /** The legacy account's name. */
@@ -277,7 +288,8 @@ export const api = {
   inspectAccount: (name: string) => call<AccountDetail>('inspect_account', { name }),
   refreshAccount: (name: string) => call<AccountDetail>('refresh_account', { name }),
   introspectAccount: (name: string) => call<Introspection>('introspect_account', { name }),
-  revokeAccount: (name: string) => call<AccountView>('revoke_account', { name }),
+  /** Revokes `token` (the refresh token by default; either ends the grant). */
+  revokeAccount: (name: string, token: TokenKind = 'refresh') => call<RevokeView>('revoke_account', { name, token }),
   removeAccount: (name: string) => call<void>('remove_account', { name }),
   /** Rust's `new_name` parameter arrives as `newName` (Tauri's camelCase argument names). */
   renameAccount: (name: string, newName: string) => call<AccountView>('rename_account', { name, newName }),

@@ -89,7 +89,11 @@ describe('Inspect', () => {
     let release: (v: unknown) => void = () => {};
     const calls = backend({
       refresh_account: () => new Promise((r) => (release = r)),
-      revoke_account: () => account({ state: 'revoked' }),
+      revoke_account: () => ({
+        account: account({ state: 'revoked' }),
+        outcome: 'unknown',
+        said: 'The provider no longer knows the token of "sam-sandbox" (HTTP 404: it was revoked or replaced elsewhere); its tokens are removed from this machine.',
+      }),
     });
     renderInspect();
     await screen.findByRole('heading', { name: 'Sam Sandbox' });
@@ -103,9 +107,14 @@ describe('Inspect', () => {
     expect(await screen.findByText('New tokens received and saved.')).toBeInTheDocument();
 
     await userEvent.click(screen.getByRole('button', { name: 'Revoke' }));
+    // The refresh token unless the developer picks the access token; Rust's sentence is shown.
+    expect(screen.getByRole('combobox', { name: 'Token to revoke' })).toHaveValue('refresh');
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Token to revoke' }), 'access');
     await userEvent.click(screen.getByRole('button', { name: 'Yes, revoke' }));
-    expect(await screen.findByText(/Access revoked at the provider/)).toBeInTheDocument();
-    expect(calls.filter((c) => c.cmd === 'revoke_account')).toHaveLength(1);
+    expect(await screen.findByText(/no longer knows the token of "sam-sandbox" \(HTTP 404/)).toBeInTheDocument();
+    const revokes = calls.filter((c) => c.cmd === 'revoke_account');
+    expect(revokes).toHaveLength(1);
+    expect(revokes[0].args).toMatchObject({ name: 'sandbox', token: 'access' });
   });
 
   test('a failed refresh is explained', async () => {

@@ -8,7 +8,7 @@ use crate::httplog::HttpExchange;
 use crate::introspect::Introspection;
 use crate::jwt::{self, DecodedJwt};
 use crate::ratelimit::RateLimit;
-use crate::revoke::{Revoked, TokenToRevoke};
+use crate::revoke::{Revoked, TokenKind, TokenToRevoke};
 use crate::secret::{AccessToken, RefreshToken};
 use crate::session::RefreshOutcome;
 use crate::store::{Account, AccountState, AppRegistration};
@@ -201,11 +201,16 @@ impl Fitauth {
         Ok((account, verdict))
     }
 
-    /// Revokes at the provider (the refresh token, which outlives the other; either ends the
-    /// grant), then deletes the local tokens; the account stays, as "revoked". When the provider
-    /// fails, the local tokens are kept. Runs under the account's refresh locks, so a refresh
-    /// cannot slip between reading the tokens and forgetting them.
-    pub async fn revoke(&self, name: Option<&str>) -> Result<(Account, Revoked), Error> {
+    /// Revokes at the provider the token `which` (the refresh token by default, which outlives
+    /// the other, else the access token; either ends the grant), then deletes the local tokens;
+    /// the account stays, as "revoked". When the provider fails, the local tokens are kept.
+    /// Runs under the account's refresh locks, so a refresh cannot slip between reading the
+    /// tokens and forgetting them.
+    pub async fn revoke(
+        &self,
+        name: Option<&str>,
+        which: TokenKind,
+    ) -> Result<(Account, Revoked), Error> {
         let found = self.account(name).await?;
         // No refresh may run between reading the tokens and forgetting them.
         let _hold = self.sessions().hold(&found.id).await?;
@@ -225,6 +230,7 @@ impl Fitauth {
                 }
             };
             tracing::info!(account = %account.name, "revoke");
+            let refresh = refresh.filter(|_| which == TokenKind::Refresh || access.is_none());
             let outcome = match (&refresh, &access) {
                 (Some(r), _) => {
                     let call = client.revoke(TokenToRevoke::Refresh(r));

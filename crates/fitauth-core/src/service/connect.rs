@@ -476,10 +476,12 @@ impl Fitauth {
         let legacy = match &record.migrate_from {
             Some(id) => match self.account_by_id(id).await {
                 Ok(a) if a.provider == ProviderKind::Fitbit => Some(a),
-                _ => {
+                Ok(_) => None,
+                Err(e) if crate::store::is_gone(&e) => {
                     tracing::warn!("the account to move is gone; saved as a new connection");
                     None
                 }
+                Err(e) => return Err(e),
             },
             None => None,
         };
@@ -496,17 +498,29 @@ impl Fitauth {
         let (saved, migration) = match (legacy, same) {
             (Some(legacy), Some(same)) if same.confirmed() => {
                 let legacy_id = legacy.id.clone();
-                let (saved, legacy_token) = self
+                let fallback = found.clone();
+                match self
                     .replace_legacy(&legacy, move |s| found.save(s, Some(&legacy_id)))
-                    .await?;
-                let migration = Migrated {
-                    unmapped: unmapped_of(&legacy),
-                    merged_from: saved.renamed_from.clone(),
-                    legacy,
-                    same_account: same,
-                    legacy_token,
-                };
-                (saved, Some(Box::new(migration)))
+                    .await
+                {
+                    Ok((saved, legacy_token)) => {
+                        let migration = Migrated {
+                            unmapped: unmapped_of(&legacy),
+                            merged_from: saved.renamed_from.clone(),
+                            legacy,
+                            same_account: same,
+                            legacy_token,
+                        };
+                        (saved, Some(Box::new(migration)))
+                    }
+                    // Removed meanwhile (another `fitauth`, the other face): nothing was
+                    // written, and the Google tokens are kept as a connection of their own.
+                    Err(e) if crate::store::is_gone(&e) => {
+                        tracing::warn!("the account to move is gone; saved as a new connection");
+                        (self.blocking(move |s| fallback.save(s, None)).await?, None)
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             (legacy, same) => {
                 let saved = self.blocking(move |s| found.save(s, None)).await?;
@@ -547,6 +561,7 @@ fn unmapped_of(legacy: &Account) -> Vec<String> {
 }
 
 /// A finished exchange, ready to be saved.
+#[derive(Clone)]
 struct Found {
     app: AppRegistration,
     tokens: TokenSet,
@@ -581,7 +596,7 @@ impl Found {
 }
 
 /// Who signed in, as far as the provider says.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Who {
     user_id: Option<String>,
     subject: Option<String>,

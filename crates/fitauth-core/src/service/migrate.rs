@@ -242,7 +242,7 @@ impl Fitauth {
             },
             (Some(token), Ok(client)) => match self.http().within(client.revoke(token)).await {
                 Ok(Revoked::Revoked) => LegacyToken::Revoked,
-                Ok(Revoked::AlreadyInvalid) => LegacyToken::AlreadyInvalid,
+                Ok(Revoked::AlreadyInvalid | Revoked::Unknown) => LegacyToken::AlreadyInvalid,
                 Err(Error::Retired { .. }) => LegacyToken::ServiceRetired,
                 Err(e) => LegacyToken::NotRevoked {
                     reason: e.to_string(),
@@ -256,7 +256,67 @@ impl Fitauth {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::keyring::MemorySecrets;
+    use crate::store::test_support::{app, temp_home, tokens};
+    use crate::store::Connection;
+
+    #[tokio::test]
+    async fn a_move_from_moved_fitbit_endpoints_prefers_a_google_registration_beside_them() {
+        let store = Store::open(temp_home(), Arc::new(MemorySecrets::default())).unwrap();
+        let proxy = "http://127.0.0.1:7";
+        let fitbit = AppRegistration {
+            name: "proxy-fitbit".into(),
+            base_url: Some(proxy.into()),
+            ..app()
+        };
+        let google = |name: &str, base: Option<&str>| AppRegistration {
+            name: name.into(),
+            provider: ProviderKind::GoogleHealth,
+            base_url: base.map(str::to_owned),
+            ..app()
+        };
+        store.save_app(fitbit.clone(), None).unwrap();
+        store.save_app(google("first", None), None).unwrap();
+        store
+            .save_connection(Connection {
+                app: &fitbit,
+                tokens: &tokens("a", Some("r"), 100, "SBX123"),
+                requested: &["sleep".into()],
+                user_id: Some("SBX123"),
+                subject: None,
+                display_name: Some("Sam"),
+                email: None,
+                name: Some("fb"),
+            })
+            .unwrap();
+        let fitauth = Fitauth::with_store(
+            store.clone(),
+            crate::HttpClient::new(Default::default()).unwrap(),
+            None,
+        );
+        // None on the proxy's endpoints: the built-in one (none in tests), else the first.
+        let plan = fitauth
+            .migration_plan(Some("fb"), None, None)
+            .await
+            .unwrap();
+        assert_eq!(plan.target.name, "first");
+        // One beside the proxy comes first.
+        store.save_app(google("beside", Some(proxy)), None).unwrap();
+        let plan = fitauth
+            .migration_plan(Some("fb"), None, None)
+            .await
+            .unwrap();
+        assert_eq!(plan.target.name, "beside");
+        // Named, it is the one.
+        let plan = fitauth
+            .migration_plan(Some("fb"), Some("first"), None)
+            .await
+            .unwrap();
+        assert_eq!(plan.target.name, "first");
+    }
 
     fn account(name: &str, provider: ProviderKind) -> Account {
         Account::example(name, provider, AccountState::Active)

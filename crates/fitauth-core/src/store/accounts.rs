@@ -455,10 +455,18 @@ pub(crate) fn resolve(meta: &Metadata, name: Option<&str>) -> Result<Account, Er
     }
 }
 
+const GONE: &str = "the account was removed while it was being updated";
+
 fn gone() -> Error {
     Error::Storage {
-        reason: "the account was removed while it was being updated".into(),
+        reason: GONE.into(),
     }
+}
+
+/// Whether `e` says the account was removed meanwhile (by another process), rather than that
+/// the store failed.
+pub fn is_gone(e: &Error) -> bool {
+    matches!(e, Error::Storage { reason } if reason == GONE)
 }
 
 fn by_id<'m>(meta: &'m Metadata, id: &str) -> Result<&'m Account, Error> {

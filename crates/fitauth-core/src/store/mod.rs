@@ -33,7 +33,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::keyring::{OsKeyring, SecretStore};
 
-pub use accounts::{account_name, place, slug, Connection, Placement, Refreshed, Saved};
+pub use accounts::{account_name, is_gone, place, slug, Connection, Placement, Refreshed, Saved};
 pub use file::default_home;
 pub use keys::SecretKey;
 pub use model::{
