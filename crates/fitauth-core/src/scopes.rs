@@ -16,6 +16,25 @@ pub struct ScopeInfo {
     pub label: &'static str,
     /// One plain sentence: what sharing this lets the app see or do.
     pub description: &'static str,
+    /// It lets the app add or change data (Google's `*.writeonly`). Fitauth only reads, so
+    /// these are offered apart and never ticked for the person.
+    pub writes: bool,
+}
+
+/// Whether a Google Health scope grants writing (`….writeonly`), at compile time.
+const fn is_write_scope(scope: &str) -> bool {
+    let (s, suffix) = (scope.as_bytes(), b".writeonly");
+    if s.len() < suffix.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < suffix.len() {
+        if s[s.len() - suffix.len() + i] != suffix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 const GH: &str = "https://www.googleapis.com/auth/googlehealth.";
@@ -27,6 +46,7 @@ macro_rules! fitbit {
             scope: $scope,
             label: $label,
             description: $desc,
+            writes: false,
         }
     };
 }
@@ -37,6 +57,7 @@ macro_rules! google {
             scope: concat!("https://www.googleapis.com/auth/googlehealth.", $suffix),
             label: $label,
             description: $desc,
+            writes: is_write_scope($suffix),
         }
     };
 }
@@ -194,12 +215,14 @@ pub const IDENTITY: &[ScopeInfo] = &[
         scope: "openid",
         label: "Google sign-in",
         description: "Which Google account signed in (so Fitauth can tell accounts apart).",
+        writes: false,
     },
     ScopeInfo {
         provider: ProviderKind::GoogleHealth,
         scope: "email",
         label: "Email address",
         description: "Your Google account's email address, to label the account.",
+        writes: false,
     },
 ];
 
@@ -291,6 +314,25 @@ pub fn parse_introspect_scopes(raw: &str) -> Vec<ScopeGrant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_google_write_scopes_are_marked_as_writing() {
+        let writes: Vec<&str> = CATALOG
+            .iter()
+            .filter(|s| s.writes)
+            .map(|s| s.scope)
+            .collect();
+        assert!(!writes.is_empty());
+        assert!(
+            writes.iter().all(|s| s.ends_with(".writeonly")),
+            "{writes:?}"
+        );
+        assert!(CATALOG
+            .iter()
+            .filter(|s| s.scope.ends_with(".writeonly"))
+            .all(|s| s.writes));
+        assert!(for_provider(ProviderKind::Fitbit).all(|s| !s.writes));
+    }
 
     #[test]
     fn every_fitbit_scope_has_a_description_and_a_short_code() {

@@ -550,12 +550,17 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     click(&client, &account_in_list("Sam Sandbox")).await;
     wait_for(&client, "//h1[normalize-space()='Sam Sandbox']").await;
 
-    // Revoke.
+    // Revoke, by sending the access token (either ends the grant).
     click(&client, &text_button("Revoke")).await;
+    click(
+        &client,
+        "//select[@aria-label='Token to revoke']/option[@value='access']",
+    )
+    .await;
     click(&client, &text_button("Yes, revoke")).await;
     wait_for(
         &client,
-        "//*[starts-with(normalize-space(),'Access revoked at the provider')]",
+        "//*[normalize-space()='Revoked \"sam-sandbox\" and removed its tokens from this machine.']",
     )
     .await;
     wait_for(

@@ -22,6 +22,8 @@ export interface ScopeInfo {
   scope: string;
   label: string;
   description: string;
+  /** It lets the app add or change data (Google's `*.writeonly`); Fitauth only reads. */
+  writes: boolean;
 }
 
 export interface ScopeRow {

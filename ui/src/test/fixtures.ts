@@ -4,10 +4,10 @@ import type { AccountDetail, AccountView, AppView, ConnectedView, Overview, Scop
 export const NOW = Math.floor(Date.now() / 1000);
 
 export const fitbitScopes: ScopeInfo[] = [
-  { provider: 'fitbit', scope: 'activity', label: 'Activity', description: 'Steps, distance, calories.' },
-  { provider: 'fitbit', scope: 'heartrate', label: 'Heart rate', description: 'Your heart rate.' },
-  { provider: 'fitbit', scope: 'profile', label: 'Profile', description: 'Your name and profile.' },
-  { provider: 'fitbit', scope: 'sleep', label: 'Sleep', description: 'Your sleep logs.' },
+  { provider: 'fitbit', scope: 'activity', label: 'Activity', description: 'Steps, distance, calories.', writes: false },
+  { provider: 'fitbit', scope: 'heartrate', label: 'Heart rate', description: 'Your heart rate.', writes: false },
+  { provider: 'fitbit', scope: 'profile', label: 'Profile', description: 'Your name and profile.', writes: false },
+  { provider: 'fitbit', scope: 'sleep', label: 'Sleep', description: 'Your sleep logs.', writes: false },
 ];
 
 export const sandboxApp: AppView = {

@@ -224,6 +224,30 @@ describe('Connect', () => {
     });
   });
 
+  test('Google: "Select all" ticks the read scopes; writing ones are apart, unticked, saying what they allow', async () => {
+    const GH = 'https://www.googleapis.com/auth/googlehealth.';
+    const calls = backend({
+      scope_catalog: () => [
+        { provider: 'google-health', scope: `${GH}sleep.readonly`, label: 'Sleep', description: 'See your sleep data.', writes: false },
+        { provider: 'google-health', scope: `${GH}sleep.writeonly`, label: 'Add sleep', description: 'Add sleep data, and change or delete what this app added.', writes: true },
+        { provider: 'google-health', scope: `${GH}profile.readonly`, label: 'Profile', description: 'See your profile.', writes: false },
+      ],
+    });
+    renderConnect([registration('google', 'google-health')]);
+    await userEvent.click(await screen.findByRole('button', { name: 'Select all' }));
+    expect(screen.getByRole('checkbox', { name: /^Sleep/ })).toBeChecked();
+    expect(screen.getByRole('checkbox', { name: /^Profile/ })).toBeChecked();
+    const writes = screen.getByTestId('write-scopes');
+    expect(writes).toHaveTextContent('Also let the app add or change data (1)');
+    expect(writes).toHaveTextContent('Add sleep data, and change or delete what this app added.');
+    const add = screen.getByRole('checkbox', { name: /^Add sleep/ });
+    expect(add).not.toBeChecked();
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    await screen.findByText('Finish in your browser…');
+    const scopes = (calls.find((c) => c.cmd === 'start_connect')?.args.request as { scopes: string[] }).scopes;
+    expect(scopes.sort()).toEqual([`${GH}profile.readonly`, `${GH}sleep.readonly`]);
+  });
+
   test('a name that belongs to someone else is explained; Try again keeps it to edit', async () => {
     backend({
       start_connect: () => {
