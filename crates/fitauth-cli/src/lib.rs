@@ -9,6 +9,7 @@
 //! A library with one entry point, [`main`]; the `fitauth` binary is `fitauth_cli::main()`.
 
 mod accounts;
+mod api;
 mod apps;
 mod hints;
 mod login;
@@ -59,6 +60,9 @@ enum Command {
     /// Revoke the account at the provider, then remove its tokens from this machine.
     #[command(visible_alias = "logout")]
     Revoke(accounts::RevokeArgs),
+    /// Send a request to the provider's API with the account's token (refreshed first when
+    /// due; once more after a 401), like `gh api`: `fitauth api /1/user/-/profile.json`.
+    Api(api::ApiArgs),
     /// Move a Fitbit account to Google Health (Fitbit's old service was turned off): sign in
     /// with Google once; the account keeps its name.
     Migrate(migrate::MigrateArgs),
@@ -133,6 +137,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Refresh(args) => accounts::refresh(&ctx, args).await,
         Command::Introspect(args) => accounts::introspect(&ctx, args).await,
         Command::Revoke(args) => accounts::revoke(&ctx, args).await,
+        Command::Api(args) => api::run(&ctx, args).await,
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Rename { account, new_name } => accounts::rename(&ctx, &account, &new_name).await,
         Command::Decode { jwt } => accounts::decode(&ctx, &jwt),

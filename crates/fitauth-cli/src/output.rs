@@ -1,6 +1,7 @@
 //! What the commands print: a readable form for people and `--json` for scripts. Neither ever
 //! contains a secret; only `fitauth token` prints one, by design, outside this module.
 
+use fitauth_core::api::ApiAnswer;
 use fitauth_core::clock::{local_hh_mm, now_unix, relative, rfc3339};
 use fitauth_core::jwt::DecodedJwt;
 use fitauth_core::service::migrate::Migrated;
@@ -293,4 +294,31 @@ pub fn decoded(ctx: &Ctx, d: &DecodedJwt) {
             println!("  {} [{}]", s.scope, s.permission.as_deref().unwrap_or("?"));
         }
     }
+}
+
+/// An API answer: with `include`, `HTTP 200 (84 ms)` and the headers first; then the body,
+/// pretty when it is JSON (redacted like every logged exchange).
+pub fn api_answer(ctx: &Ctx, account: &Account, answer: &ApiAnswer, include: bool) {
+    if ctx.json {
+        let body: serde_json::Value = serde_json::from_str(&answer.body)
+            .unwrap_or_else(|_| serde_json::Value::String(answer.body.clone()));
+        return print_json(&json!({
+            "account": account.name,
+            "method": answer.method,
+            "url": answer.url,
+            "status": answer.status,
+            "duration_ms": answer.duration_ms,
+            "headers": answer.headers,
+            "body": body,
+            "retried_after_refresh": answer.retried_after_refresh,
+        }));
+    }
+    if include {
+        println!("HTTP {} ({} ms)", answer.status, answer.duration_ms);
+        for (name, value) in &answer.headers {
+            println!("{name}: {value}");
+        }
+        println!();
+    }
+    println!("{}", answer.pretty_body());
 }

@@ -953,3 +953,79 @@ fn chrono_secs(s: &str) -> i64 {
     let days = era * 146_097 + doe - 719_468;
     days * 86_400 + t[0] * 3600 + t[1] * 60 + t[2]
 }
+
+/// `fitauth api`, like `gh api`: the account's token to the provider's API only, the answer
+/// printed (pretty JSON; `-i` adds the status and headers), a 401 refreshed once and asked again.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_sends_the_token_to_the_provider_api_and_retries_once_after_a_401() {
+    let h = Harness::start().await;
+    h.ok(&["login", "--provider", "sandbox", "--account", "sb"])
+        .await;
+    let out = h.ok(&["api", "/1/user/-/profile.json"]).await;
+    let profile: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(profile["user"]["displayName"], "Sam Sandbox", "{out}");
+    let out = h.ok(&["api", "-i", "/1/user/-/profile.json"]).await;
+    assert!(out.starts_with("HTTP 200 ("), "{out}");
+    assert!(
+        out.to_lowercase().contains("fitbit-rate-limit-remaining: "),
+        "{out}"
+    );
+
+    // Anywhere but the provider's API is refused before a request (the token stays home).
+    h.clear_requests().await;
+    for elsewhere in ["https://evil.example/x", "//evil.example/x", "profile.json"] {
+        let line = h.fails(&["api", elsewhere]).await;
+        assert!(
+            line.contains("is not a path under the provider's API"),
+            "{line}"
+        );
+    }
+    let out = h
+        .run(&["api", "-X", "TRACE", "/1/user/-/profile.json"])
+        .await;
+    assert!(!out.status.success());
+    assert!(h.requests().await.is_empty());
+
+    // A non-2xx answer is shown, then fails.
+    let out = h.run(&["api", "/1/user/-/no-such-thing.json"]).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("answered GET /1/user/-/no-such-thing.json with HTTP 404"),
+        "{stderr}"
+    );
+    assert!(!out.stdout.is_empty(), "the answer's body is printed");
+
+    // The provider ends the token before this machine expects (its clock runs ahead): a 401,
+    // one refresh, the same request again.
+    h.clear_requests().await;
+    h.control(
+        reqwest::Method::POST,
+        "clock",
+        Some(json!({ "advance_secs": 9 * 3600 })),
+    )
+    .await;
+    let out = h.run(&["api", "/1/user/-/profile.json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("(HTTP 401); Fitauth refreshed it and asked again"),
+        "{stderr}"
+    );
+    let paths: Vec<String> = h
+        .requests()
+        .await
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/1/user/-/profile.json",
+            "/oauth2/token",
+            "/1/user/-/profile.json"
+        ],
+        "{paths:?}"
+    );
+    h.assert_no_secret_leaked(&[]).await;
+}

@@ -131,6 +131,7 @@ impl HttpClient {
             method,
             url,
             form,
+            body,
             auth,
             tag,
         } = request;
@@ -141,11 +142,17 @@ impl HttpClient {
             }
         }
         let host = url.host_str().unwrap_or("the provider").to_owned();
-        let mut builder = match method {
-            Method::Get => self.client.get(url.clone()),
-            Method::Post => self.client.post(url.clone()),
-        }
-        .header(reqwest::header::ACCEPT, "application/json");
+        let verb = match method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .client
+            .request(verb, url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
         let left = deadline().map(|d| d.saturating_duration_since(Instant::now()));
         if let Some(left) = left.filter(|l| !l.is_zero()) {
             builder = builder.timeout(left.min(self.timeouts.total));
@@ -170,13 +177,25 @@ impl HttpClient {
             ));
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
         }
-        if method == Method::Post {
-            request_headers.push((
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ));
-            builder = builder.form(&form);
-        }
+        let request_body = match &body {
+            // A raw body (an API request's JSON), as given.
+            Some(raw) => {
+                request_headers.push(("content-type".into(), "application/json".into()));
+                builder = builder
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(raw.clone());
+                redactor.redact(raw)
+            }
+            None if method == Method::Post => {
+                request_headers.push((
+                    "content-type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ));
+                builder = builder.form(&form);
+                httplog::redact_form(&form)
+            }
+            None => String::new(),
+        };
 
         let started_at_ms = crate::clock::now_unix_millis();
         let started = Instant::now();
@@ -189,11 +208,7 @@ impl HttpClient {
             method: method.as_str().into(),
             url: httplog::redact_url(&url, &redactor),
             request_headers,
-            request_body: if method == Method::Post {
-                httplog::redact_form(&form)
-            } else {
-                String::new()
-            },
+            request_body,
             status: None,
             response_headers: vec![],
             response_body: String::new(),
@@ -287,6 +302,8 @@ impl HttpClient {
             ms = exchange.duration_ms,
             "provider call"
         );
+        let reply_headers = exchange.response_headers.clone();
+        let duration_ms = exchange.duration_ms;
         self.log.push(exchange);
         Ok(Reply {
             operation,
@@ -295,6 +312,8 @@ impl HttpClient {
             body,
             redacted_body,
             rate_limit,
+            headers: reply_headers,
+            duration_ms,
         })
     }
 }
@@ -322,13 +341,19 @@ fn transport_error(e: &reqwest::Error, host: &str) -> Error {
 pub(crate) enum Method {
     Get,
     Post,
+    Put,
+    Patch,
+    Delete,
 }
 
 impl Method {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -346,6 +371,8 @@ pub(crate) struct Request {
     pub method: Method,
     pub url: Url,
     pub form: Vec<(&'static str, String)>,
+    /// A raw JSON body instead of the form (an API request's).
+    pub body: Option<String>,
     pub auth: Option<Auth>,
     /// Whose exchange this is in the log (an account id, or a sign-in's id).
     pub tag: Option<String>,
@@ -358,6 +385,7 @@ impl Request {
             method: Method::Post,
             url: url.clone(),
             form: Vec::new(),
+            body: None,
             auth: None,
             tag: None,
         }
@@ -389,6 +417,9 @@ pub(crate) struct Reply {
     pub body: String,
     pub redacted_body: String,
     pub rate_limit: Option<RateLimit>,
+    /// The answer's headers, redacted as the exchange log keeps them.
+    pub headers: Vec<(String, String)>,
+    pub duration_ms: u64,
 }
 
 impl Reply {

@@ -16,6 +16,7 @@
 //!
 //! Every failure is an [`Error`] with a plain sentence and a next step.
 
+pub mod api;
 pub mod app;
 pub mod attention;
 pub mod authorize;

@@ -210,6 +210,14 @@ pub enum Error {
         /// The way on is the move to Google, not a plain reconnect.
         move_to_google: bool,
     },
+    /// An API request (`fitauth api`) the provider answered with a non-2xx status; its body
+    /// was shown.
+    #[error("The provider answered {method} {path} with HTTP {status}.")]
+    ApiStatus {
+        method: String,
+        path: String,
+        status: u16,
+    },
 
     // --- the network --------------------------------------------------------------------------
     #[error("{host} did not answer in time.")]
@@ -284,6 +292,7 @@ impl Error {
             Error::FinishedElsewhereFailed { .. } => "finished_elsewhere_failed",
             Error::NotMoved { .. } => "not_moved",
             Error::NeedsYou { .. } => "needs_you",
+            Error::ApiStatus { .. } => "api_status",
             Error::Timeout { .. } => "timeout",
             Error::Connect { .. } => "offline",
             Error::Network { .. } => "network",
@@ -384,6 +393,9 @@ impl Error {
             Error::NotMoved { .. } => {
                 "Sign in with the Google account your Fitbit uses and move it again, or keep both \
                  accounts."
+            }
+            Error::ApiStatus { .. } => {
+                "The answer above says why; check the path, the method and the account's scopes."
             }
             Error::FinishedElsewhereFailed { .. } => {
                 "Its window and log say why; sign in again when that is sorted out."
@@ -534,6 +546,11 @@ impl Error {
             Error::NeedsYou {
                 sentence: s("x"),
                 move_to_google: false,
+            },
+            Error::ApiStatus {
+                method: s("GET"),
+                path: s("/x"),
+                status: 404,
             },
             Error::Timeout { host: s("h") },
             Error::Connect { host: s("h") },

@@ -27,6 +27,9 @@ pub enum Operation {
     TokenInfo,
     Revoke,
     Identity,
+    /// A request to the provider's API with an account's token (`fitauth api`, Inspect's
+    /// request panel).
+    ApiRequest,
 }
 
 impl Operation {
@@ -39,6 +42,7 @@ impl Operation {
             Operation::TokenInfo => "tokeninfo",
             Operation::Revoke => "revoke",
             Operation::Identity => "identity",
+            Operation::ApiRequest => "API request",
         }
     }
 

@@ -3,6 +3,7 @@
 //! account, so its exchanges are filed under that account in the activity log.
 
 use super::Fitauth;
+use crate::api::{ApiAnswer, ApiCall};
 use crate::error::Error;
 use crate::httplog::HttpExchange;
 use crate::introspect::Introspection;
@@ -174,6 +175,40 @@ impl Fitauth {
     pub async fn fresh_token(&self, name: Option<&str>) -> Result<AccessToken, Error> {
         let account = self.account(name).await?;
         self.sessions().fresh_access_token(&account.name).await
+    }
+
+    /// Sends `call` to the provider's API with the account's access token, refreshed first when
+    /// due; a `401` (the provider ended the token early) refreshes once and sends again, as
+    /// `gh api` does. A non-2xx answer is an answer, not an error: the caller shows it.
+    pub async fn api(
+        &self,
+        name: Option<&str>,
+        call: &ApiCall,
+    ) -> Result<(Account, ApiAnswer), Error> {
+        let account = self.account(name).await?;
+        usable(&account)?;
+        let answer = self
+            .http()
+            .within(async {
+                let token = self.sessions().fresh_access_token(&account.name).await?;
+                let account = self.account(Some(&account.name)).await?;
+                let client = self.sessions().client_for(&account).await?;
+                tracing::info!(account = %account.name, method = %call.method, "API request");
+                let first = client.api(&token, call).await?;
+                if first.status != 401 || !account.has_refresh_token {
+                    return Ok::<_, Error>(first);
+                }
+                tracing::info!(account = %account.name, "API request: 401; refreshing, then again");
+                self.refresh(Some(&account.name)).await?;
+                let token = self.sessions().fresh_access_token(&account.name).await?;
+                let mut again = client.api(&token, call).await?;
+                again.retried_after_refresh = true;
+                Ok(again)
+            })
+            .await?;
+        tracing::info!(account = %account.name, status = answer.status, "API request: answered");
+        let account = self.account(Some(&account.name)).await?;
+        Ok((account, answer))
     }
 
     /// Asks the provider about the account's access token (Fitbit introspect, Google tokeninfo).
