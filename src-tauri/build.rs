@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "refresh_account",
     "introspect_account",
     "revoke_account",
+    "send_request",
     "remove_account",
     "rename_account",
     "reveal_secret",

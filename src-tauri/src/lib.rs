@@ -33,6 +33,7 @@ pub mod navigation;
 pub mod notify;
 pub mod overview;
 mod refresh;
+pub mod request;
 pub mod sandbox;
 pub mod settings;
 pub mod state;
@@ -66,6 +67,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             accounts::refresh_account,
             accounts::introspect_account,
             accounts::revoke_account,
+            request::send_request,
             accounts::remove_account,
             accounts::rename_account,
             accounts::reveal_secret,

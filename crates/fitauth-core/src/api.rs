@@ -60,6 +60,30 @@ impl ApiAnswer {
     }
 }
 
+/// `text` as one shell word (POSIX single quotes).
+fn shell_word(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The request as a `curl` command to run in a shell, the token left as
+/// `$(fitauth token --account NAME)`, so copying it copies no secret.
+pub fn curl_command(method: &str, url: &str, account: &str, body: Option<&str>) -> String {
+    let mut parts = vec!["curl".to_owned()];
+    if !method.eq_ignore_ascii_case("GET") {
+        parts.push(format!("-X {}", method.to_ascii_uppercase()));
+    }
+    parts.push(shell_word(url));
+    parts.push(format!(
+        "-H \"Authorization: Bearer $(fitauth token --account {})\"",
+        shell_word(account)
+    ));
+    if let Some(body) = body.filter(|b| !b.trim().is_empty()) {
+        parts.push("-H 'Content-Type: application/json'".into());
+        parts.push(format!("--data {}", shell_word(body)));
+    }
+    parts.join(" ")
+}
+
 fn method(name: &str) -> Result<Method, Error> {
     match name.trim().to_ascii_uppercase().as_str() {
         "GET" => Ok(Method::Get),
@@ -158,6 +182,25 @@ mod tests {
         assert_eq!(address(&base, "/../../x").unwrap().origin(), base.origin());
         assert_eq!(method("delete").unwrap(), Method::Delete);
         assert_eq!(method("TRACE").unwrap_err().kind(), "validation");
+    }
+
+    #[test]
+    fn copy_as_curl_leaves_the_token_to_fitauth_and_quotes_for_the_shell() {
+        assert_eq!(
+            curl_command(
+                "GET",
+                "https://api.fitbit.com/1/user/-/profile.json",
+                "sam",
+                None
+            ),
+            "curl 'https://api.fitbit.com/1/user/-/profile.json' \
+             -H \"Authorization: Bearer $(fitauth token --account 'sam')\""
+        );
+        assert_eq!(
+            curl_command("post", "https://h/x?a=1&b=2", "it's", Some("{\"a\":1}")),
+            "curl -X POST 'https://h/x?a=1&b=2' -H \"Authorization: Bearer $(fitauth token \
+             --account 'it'\\''s')\" -H 'Content-Type: application/json' --data '{\"a\":1}'"
+        );
     }
 
     #[test]

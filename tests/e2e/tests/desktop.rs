@@ -486,6 +486,30 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     )
     .await;
 
+    // Try a request: the profile preset, sent by Rust with the account's token; the answer
+    // pretty, the token nowhere on the page.
+    click(
+        &client,
+        "//form[@aria-label='Try a request']//button[normalize-space()='Send']",
+    )
+    .await;
+    let result = wait_for(&client, "//*[@data-testid='request-result']").await;
+    let text = result.text().await.unwrap();
+    assert!(text.contains("HTTP 200"), "{text}");
+    let body = wait_for(&client, "//*[@data-testid='request-body']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("\"displayName\": \"Sam Sandbox\""), "{body}");
+    result
+        .find(Locator::XPath(
+            ".//button[normalize-space()='Copy as curl']",
+        ))
+        .await
+        .unwrap();
+    screenshot(&client, "request-panel.png").await;
+
     reveal_only_after_the_person_confirms(&client).await;
     the_page_is_fenced_in(&client, &work).await;
 

@@ -106,6 +106,27 @@ export interface ConnectedView {
   migration: MigrationView | null;
 }
 
+/** An answer of the provider's API (Inspect's request panel), secrets redacted. */
+export interface ApiAnswer {
+  method: string;
+  url: string;
+  status: number;
+  headers: [string, string][];
+  body: string;
+  duration_ms: number;
+  rate_limit: RateLimit | null;
+  /** The first answer was 401; the account was refreshed and the request sent again. */
+  retried_after_refresh: boolean;
+}
+
+export interface RequestView {
+  answer: ApiAnswer;
+  /** The body, pretty when it is JSON. */
+  pretty_body: string;
+  /** The request as a curl command; the token is left as $(fitauth token --account NAME). */
+  curl: string;
+}
+
 /** Which of an account's tokens to revoke. */
 export type TokenKind = 'refresh' | 'access';
 
@@ -290,6 +311,9 @@ export const api = {
   inspectAccount: (name: string) => call<AccountDetail>('inspect_account', { name }),
   refreshAccount: (name: string) => call<AccountDetail>('refresh_account', { name }),
   introspectAccount: (name: string) => call<Introspection>('introspect_account', { name }),
+  /** Sends a request to the provider's API with the account's token. */
+  sendRequest: (name: string, method: string, path: string, body: string | null) =>
+    call<RequestView>('send_request', { name, method, path, body }),
   /** Revokes `token` (the refresh token by default; either ends the grant). */
   revokeAccount: (name: string, token: TokenKind = 'refresh') => call<RevokeView>('revoke_account', { name, token }),
   removeAccount: (name: string) => call<void>('remove_account', { name }),

@@ -71,6 +71,44 @@ describe('Inspect', () => {
     expect(document.body.textContent).not.toContain('the-real-access-token-value');
   });
 
+  test('Try a request: the preset path sent by Rust, the answer pretty with its status, copy as curl without the token', async () => {
+    const curl = "curl 'http://127.0.0.1:40001/1/user/-/profile.json' -H \"Authorization: Bearer $(fitauth token --account 'sandbox')\"";
+    const calls = backend({
+      send_request: () => ({
+        answer: {
+          method: 'GET',
+          url: 'http://127.0.0.1:40001/1/user/-/profile.json',
+          status: 200,
+          headers: [['fitbit-rate-limit-remaining', '147']],
+          body: '{"user":{"displayName":"Sam Sandbox"}}',
+          duration_ms: 12,
+          rate_limit: { limit: 150, remaining: 147, reset_at: null },
+          retried_after_refresh: false,
+        },
+        pretty_body: '{\n  "user": {\n    "displayName": "Sam Sandbox"\n  }\n}',
+        curl,
+      }),
+    });
+    const writeText = vi.fn(() => Promise.resolve());
+    Object.assign(navigator, { clipboard: { writeText } });
+    renderInspect();
+    const panel = await screen.findByRole('form', { name: 'Try a request' });
+    expect(within(panel).getByRole('textbox', { name: 'Path' })).toHaveValue('/1/user/-/profile.json');
+    await userEvent.click(within(panel).getByRole('button', { name: 'Send' }));
+    const result = await screen.findByTestId('request-result');
+    expect(result).toHaveTextContent('HTTP 200');
+    expect(screen.getByTestId('request-rate-limit')).toHaveTextContent('147 of 150');
+    expect(screen.getByTestId('request-body')).toHaveTextContent('"displayName": "Sam Sandbox"');
+    expect(calls.find((c) => c.cmd === 'send_request')?.args).toEqual({
+      name: 'sandbox',
+      method: 'GET',
+      path: '/1/user/-/profile.json',
+      body: null,
+    });
+    await userEvent.click(within(result).getByRole('button', { name: 'Copy as curl' }));
+    expect(writeText).toHaveBeenCalledWith(curl);
+  });
+
   test('Reveal asks Rust for the token, Hide forgets it', async () => {
     const calls = backend();
     renderInspect();
