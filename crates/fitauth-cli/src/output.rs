@@ -222,6 +222,7 @@ pub fn introspection(ctx: &Ctx, account: &Account, i: &Introspection) {
             "token_type": i.token_type,
             "access_type": i.access_type,
             "rate_limit": i.rate_limit,
+            "fields": i.fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
         }));
     }
     if !i.active {
@@ -253,6 +254,12 @@ pub fn introspection(ctx: &Ctx, account: &Account, i: &Introspection) {
     if let Some(rl) = i.rate_limit {
         if let (Some(remaining), Some(limit)) = (rl.remaining, rl.limit) {
             println!("Rate limit: {remaining} of {limit} requests left this hour.");
+        }
+    }
+    if !i.fields.is_empty() {
+        println!("As the provider said it:");
+        for (name, value) in &i.fields {
+            println!("  {name}: {value}");
         }
     }
 }

@@ -198,10 +198,26 @@ async fn login_for_every_provider_and_app_type_then_use_the_tokens() {
     for field in ["exp", "iat", "client_id", "user_id"] {
         assert!(!introspection[field].is_null(), "{field}");
     }
+    // Every field the provider said, as it said it.
+    for field in [
+        "active",
+        "scope",
+        "client_id",
+        "user_id",
+        "token_type",
+        "exp",
+        "iat",
+    ] {
+        assert!(
+            introspection["fields"][field].is_string(),
+            "{field}: {introspection}"
+        );
+    }
     let google_info: Value =
         serde_json::from_str(&h.ok(&["introspect", "--json", "--account", "google"]).await)
             .unwrap();
     assert_eq!(google_info["source"], "tokeninfo");
+    assert!(google_info["fields"]["azp"].is_string(), "{google_info}");
     let decoded = h.ok(&["decode", &token]).await;
     assert!(
         decoded.contains("decoded, not verified") && decoded.contains("SBX123"),

@@ -29,9 +29,40 @@ pub struct Introspection {
     pub access_type: Option<String>,
     pub email: Option<String>,
     pub rate_limit: Option<RateLimit>,
+    /// Every field the provider returned, by name, as it came (strings unquoted, other
+    /// values as JSON; from the redacted answer) — for the developer who wants it all.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
+    /// When this verdict was given (Unix seconds).
+    #[serde(default)]
+    pub checked_at: i64,
+}
+
+/// Every top-level field of an answer, as it came.
+fn fields_of(body: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        _ => vec![],
+    }
 }
 
 impl Introspection {
+    /// This verdict with the answer's fields and the time it was given.
+    fn with_answer(mut self, redacted_body: &str) -> Self {
+        self.fields = fields_of(redacted_body);
+        self.checked_at = crate::clock::now_unix();
+        self
+    }
+
     fn inactive(source: &str, rate_limit: Option<RateLimit>) -> Self {
         Introspection {
             active: false,
@@ -45,6 +76,8 @@ impl Introspection {
             access_type: None,
             email: None,
             rate_limit,
+            fields: vec![],
+            checked_at: 0,
         }
     }
 }
@@ -96,6 +129,8 @@ pub fn parse_fitbit_introspection(
         access_type: None,
         email: None,
         rate_limit,
+        fields: vec![],
+        checked_at: 0,
     }
 }
 
@@ -124,6 +159,8 @@ pub fn parse_tokeninfo(body: &serde_json::Value) -> Introspection {
         access_type: text(body.get("access_type")),
         email: text(body.get("email")),
         rate_limit: None,
+        fields: vec![],
+        checked_at: 0,
     }
 }
 
@@ -146,7 +183,8 @@ impl OAuthClient {
             .bearer(bearer)
             .field("token", token.secret());
         let reply = self.call(request).await?;
-        Ok(parse_fitbit_introspection(&reply.json()?, reply.rate_limit))
+        Ok(parse_fitbit_introspection(&reply.json()?, reply.rate_limit)
+            .with_answer(&reply.redacted_body))
     }
 
     /// Google tokeninfo for an access token (sent in the POST body, never in the URL). Google
@@ -163,11 +201,12 @@ impl OAuthClient {
             Request::post(Operation::TokenInfo, url).field("access_token", token.secret());
         let reply = self.send(request).await?;
         if reply.is_success() {
-            return Ok(parse_tokeninfo(&reply.json()?));
+            return Ok(parse_tokeninfo(&reply.json()?).with_answer(&reply.redacted_body));
         }
         let error = reply.error(false);
         if reply.status == 400 && matches!(error, Error::InvalidToken { .. } | Error::Http { .. }) {
-            return Ok(Introspection::inactive("tokeninfo", reply.rate_limit));
+            return Ok(Introspection::inactive("tokeninfo", reply.rate_limit)
+                .with_answer(&reply.redacted_body));
         }
         Err(error)
     }
@@ -201,6 +240,23 @@ mod tests {
             }
         );
         assert_eq!(i.client_id.as_deref(), Some("23ABC"));
+    }
+
+    #[test]
+    fn every_field_is_kept_as_it_came() {
+        let body = r#"{"active":true,"scope":"{SLEEP=READ}","exp":1700028800000,"iat":1700000000000,"token_type":"access_token","extra":{"a":1}}"#;
+        let i = parse_fitbit_introspection(&serde_json::from_str(body).unwrap(), None)
+            .with_answer(body);
+        let names: Vec<&str> = i.fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names.len(), 6, "{names:?}");
+        assert!(i.fields.contains(&("active".into(), "true".into())));
+        assert!(i
+            .fields
+            .contains(&("token_type".into(), "access_token".into())));
+        assert!(i.fields.contains(&("iat".into(), "1700000000000".into())));
+        assert!(i.fields.contains(&("extra".into(), "{\"a\":1}".into())));
+        assert!(i.checked_at > 0);
+        assert!(fields_of("<html>").is_empty());
     }
 
     #[test]

@@ -162,6 +162,34 @@ async fn introspect_refreshes_an_expiring_token_first_for_every_face() {
         ["code exchange", "identity", "refresh", "introspect"],
         "{ops:?}"
     );
+    // The verdict is kept with the account, every field the provider said included: another
+    // program sharing the store sees it; a revoke drops it.
+    let other = open(&env, &home);
+    let kept = other.account_detail(&account.name).await.unwrap();
+    let kept = kept.introspection.expect("kept with the account");
+    assert!(kept.active);
+    for field in [
+        "active",
+        "scope",
+        "client_id",
+        "user_id",
+        "token_type",
+        "exp",
+        "iat",
+    ] {
+        assert!(
+            kept.fields.iter().any(|(k, _)| k == field),
+            "{field}: {:?}",
+            kept.fields
+        );
+    }
+    assert!(kept.checked_at > 0);
+    other
+        .revoke(Some(&account.name), fitauth_core::TokenKind::Refresh)
+        .await
+        .unwrap();
+    let after = app.account_detail(&account.name).await.unwrap();
+    assert!(after.introspection.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -222,6 +222,10 @@ export interface Introspection {
   access_type: string | null;
   email: string | null;
   rate_limit: RateLimit | null;
+  /** Every field the provider returned, by name, as it came. */
+  fields: [string, string][];
+  /** When the verdict was given (Unix seconds). */
+  checked_at: number;
 }
 
 export interface DecodedJwt {

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import Inspect from './Inspect.svelte';
 import { account, detail, nameTakenReport, NOW } from '../test/fixtures';
-import { clock } from '../lib/time';
+import { clock, dateTime } from '../lib/time';
 
 type Calls = { cmd: string; args: Record<string, unknown> }[];
 
@@ -33,6 +33,16 @@ function backend(over: Record<string, (args: Record<string, unknown>) => unknown
             access_type: null,
             email: null,
             rate_limit: null,
+            fields: [
+              ['active', 'true'],
+              ['client_id', 'sandbox-client'],
+              ['exp', String((NOW + 3600) * 1000)],
+              ['iat', String(NOW - 60)],
+              ['scope', '{ACTIVITY=READ_WRITE}'],
+              ['token_type', 'access_token'],
+              ['user_id', 'SBX123'],
+            ],
+            checked_at: NOW,
           };
       }
     },
@@ -138,6 +148,13 @@ describe('Inspect', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Introspect' }));
     expect(await screen.findByTestId('verdict')).toHaveTextContent('Active');
     expect(screen.getByText('activity=READ_WRITE')).toBeInTheDocument();
+    // Every field as it came, exp and iat (milliseconds or seconds) also as times.
+    const fields = screen.getByTestId('verdict-fields');
+    expect(fields).toHaveTextContent('Everything the provider said (7 fields)');
+    expect(fields).toHaveTextContent(String((NOW + 3600) * 1000));
+    expect(fields).toHaveTextContent(dateTime(NOW + 3600));
+    expect(fields).toHaveTextContent(dateTime(NOW - 60));
+    expect(screen.getByTestId('verdict-time')).toHaveTextContent(`Asked ${dateTime(NOW)}`);
 
     await userEvent.click(screen.getByRole('button', { name: 'Refresh' }));
     expect(await screen.findByRole('button', { name: 'Refreshing…' })).toBeDisabled();

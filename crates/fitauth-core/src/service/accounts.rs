@@ -144,7 +144,7 @@ impl Fitauth {
         };
         let exchanges = self.exchange_log().tagged(&account.id);
         let rate_limit = exchanges.iter().rev().find_map(|x| x.rate_limit);
-        let introspection = self.verdicts().get(&account.id).cloned();
+        let introspection = account.last_introspection.clone();
         Ok(AccountDetail {
             app,
             access_token: access.as_ref().map(|t| MaskedToken::of(t.secret())),
@@ -232,7 +232,15 @@ impl Fitauth {
             })
             .await?;
         tracing::info!(account = %account.name, active = verdict.active, "introspect: verdict received");
-        self.verdicts().insert(account.id.clone(), verdict.clone());
+        // Kept with the account; a verdict that cannot be kept is still the answer.
+        let (id, kept) = (account.id.clone(), verdict.clone());
+        let account = match self.blocking(move |s| s.save_verdict(&id, &kept)).await {
+            Ok(account) => account,
+            Err(e) => {
+                tracing::warn!(kind = e.kind(), "introspect: the verdict was not kept");
+                account
+            }
+        };
         Ok((account, verdict))
     }
 
@@ -285,7 +293,6 @@ impl Fitauth {
         };
         let id = account.id.clone();
         let revoked = self.blocking(move |s| s.forget_tokens(&id)).await?;
-        self.verdicts().remove(&revoked.id);
         Ok((revoked, outcome))
     }
 
@@ -339,7 +346,6 @@ impl Fitauth {
         let account = self.account(Some(name)).await?;
         let id = account.id.clone();
         self.blocking(move |s| s.remove_account(&id)).await?;
-        self.verdicts().remove(&account.id);
         tracing::info!(account = %name, "account removed from this computer");
         Ok(())
     }

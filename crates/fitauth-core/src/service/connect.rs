@@ -541,7 +541,6 @@ impl Fitauth {
             }
         };
         self.exchange_log().retag(&record.id, &saved.account.id);
-        self.verdicts().remove(&saved.account.id);
         tracing::info!(
             account = %saved.account.name,
             updated = saved.updated,

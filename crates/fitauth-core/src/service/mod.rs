@@ -21,14 +21,12 @@ pub mod apps;
 pub mod connect;
 pub mod migrate;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::error::Error;
 use crate::http::{HttpClient, Timeouts};
 use crate::httplog::ExchangeLog;
-use crate::introspect::Introspection;
 use crate::keyring::{OsKeyring, SecretStore, Unavailable};
 use crate::session::SessionManager;
 use crate::store::{Metadata, Store};
@@ -63,8 +61,6 @@ struct Inner {
     sessions: SessionManager,
     /// Why the OS keyring could not be opened, if it could not.
     keyring_problem: Option<Error>,
-    /// The provider's last verdict per account id (Introspect), for the Inspect view.
-    verdicts: Mutex<HashMap<String, Introspection>>,
 }
 
 impl Fitauth {
@@ -97,7 +93,6 @@ impl Fitauth {
             inner: Arc::new(Inner {
                 sessions: SessionManager::new(store, http),
                 keyring_problem,
-                verdicts: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -112,13 +107,6 @@ impl Fitauth {
 
     pub(crate) fn sessions(&self) -> &SessionManager {
         &self.inner.sessions
-    }
-
-    pub(crate) fn verdicts(&self) -> std::sync::MutexGuard<'_, HashMap<String, Introspection>> {
-        self.inner
-            .verdicts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs `f` on the store off the async threads.

@@ -251,6 +251,7 @@ impl Store {
             state: AccountState::Active,
             updated_at: now,
             generation,
+            last_introspection: None,
         };
         match placement {
             Placement::Update { index, .. } => meta.accounts[index] = account.clone(),
@@ -393,6 +394,19 @@ impl Store {
         })
     }
 
+    /// Keeps the provider's verdict on the account's access token with the account.
+    pub fn save_verdict(
+        &self,
+        id: &str,
+        verdict: &crate::introspect::Introspection,
+    ) -> Result<Account, Error> {
+        self.update(|meta, _| {
+            let account = by_id_mut(meta, id)?;
+            account.last_introspection = Some(verdict.clone());
+            Ok(account.clone())
+        })
+    }
+
     /// After revocation: secrets deleted from the keyring, the account kept as `revoked`.
     pub fn forget_tokens(&self, id: &str) -> Result<Account, Error> {
         self.update(|meta, store| {
@@ -402,6 +416,7 @@ impl Store {
             let account = by_id_mut(meta, id)?;
             account.state = AccountState::Revoked;
             account.has_refresh_token = false;
+            account.last_introspection = None;
             account.updated_at = now_unix();
             account.generation += 1;
             Ok(account.clone())

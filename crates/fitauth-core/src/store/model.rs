@@ -160,6 +160,10 @@ pub struct Account {
     pub updated_at: i64,
     /// Bumped on every token write, so a reader can tell that the tokens changed under it.
     pub generation: u64,
+    /// The provider's last verdict on its access token (Introspect), kept with the account so
+    /// every face and every start shows it; none after a new sign-in or a revoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_introspection: Option<crate::introspect::Introspection>,
 }
 
 impl Account {
@@ -186,6 +190,7 @@ impl Account {
             state,
             updated_at: 0,
             generation: 1,
+            last_introspection: None,
         }
     }
 
