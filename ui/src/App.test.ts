@@ -222,6 +222,25 @@ describe('App', () => {
     expect(calls.filter((c) => c.cmd === 'start_connect')).toHaveLength(1);
   });
 
+  test('Ask for more: the account signs in again with what it has and what was denied ticked', async () => {
+    const sam = account({ name: 'sam', app: 'sandbox' });
+    mockIPC(
+      (cmd) => {
+        if (cmd === 'app_overview') return overview({ accounts: [sam], apps: [sandboxApp] });
+        if (cmd === 'inspect_account') return detail({ account: sam });
+        if (cmd === 'scope_catalog') return fitbitScopes;
+      },
+      { shouldMockEvents: true },
+    );
+    render(App);
+    await userEvent.click(await screen.findByRole('button', { name: /^Inspect/ }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Ask for more' }));
+    expect(await screen.findByTestId('reconnecting')).toHaveTextContent('Connect “sam” again');
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: /Activity/ })).toBeChecked());
+    expect(screen.getByRole('checkbox', { name: /Sleep/ })).toBeChecked();
+    expect(screen.getByRole('checkbox', { name: /Heart rate/ })).not.toBeChecked();
+  });
+
   test('the tray preference is shown and saved', async () => {
     const saved: unknown[] = [];
     mockIPC(

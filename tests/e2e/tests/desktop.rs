@@ -1168,11 +1168,27 @@ async fn the_move_to_google_after_fitbit_turned_its_service_off() {
     let banner = wait_for(&client, "//*[@data-testid='move-banner']").await;
     assert!(!banner.text().await.unwrap().contains("sam-sandbox"));
 
-    // Revoked, the moved account reconnects from Inspect on the sandbox's Google side, under
-    // its name, with what it shared ticked.
+    // Inspect fits the 960 px window with Google's long scopes, and at 200 %.
     click(&client, &nav("Inspect")).await;
     click(&client, &account_in_list("sam.sandbox@example.com")).await;
     wait_for(&client, "//h1[normalize-space()='sam.sandbox@example.com']").await;
+    fits_sideways(
+        &client,
+        "Inspect with Google's scopes",
+        "inspect-google.png",
+    )
+    .await;
+    zoom(&client, Some(2)).await;
+    fits_sideways(
+        &client,
+        "Inspect with Google's scopes at 200%",
+        "zoom200-inspect-google.png",
+    )
+    .await;
+    zoom(&client, None).await;
+
+    // Revoked, the moved account reconnects from Inspect on the sandbox's Google side, under
+    // its name, with what it shared ticked.
     click(&client, &text_button("Revoke")).await;
     click(&client, &text_button("Yes, revoke")).await;
     click(&client, &text_button("Reconnect")).await;
