@@ -12,6 +12,7 @@ mod accounts;
 mod api;
 mod apps;
 mod hints;
+mod import;
 mod login;
 mod migrate;
 mod output;
@@ -60,6 +61,9 @@ enum Command {
     /// Revoke the account at the provider, then remove its tokens from this machine.
     #[command(visible_alias = "logout")]
     Revoke(accounts::RevokeArgs),
+    /// Import a token you already have: the access token on stdin's first line, the refresh
+    /// token (optional) on the second; stored once the provider says it is active.
+    Import(import::ImportArgs),
     /// Send a request to the provider's API with the account's token (refreshed first when
     /// due; once more after a 401), like `gh api`: `fitauth api /1/user/-/profile.json`.
     Api(api::ApiArgs),
@@ -138,6 +142,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Introspect(args) => accounts::introspect(&ctx, args).await,
         Command::Revoke(args) => accounts::revoke(&ctx, args).await,
         Command::Api(args) => api::run(&ctx, args).await,
+        Command::Import(args) => import::run(&ctx, args).await,
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Rename { account, new_name } => accounts::rename(&ctx, &account, &new_name).await,
         Command::Decode { jwt } => accounts::decode(&ctx, &jwt),

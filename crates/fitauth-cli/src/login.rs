@@ -85,10 +85,7 @@ async fn registration(
                     .into(),
             ));
         }
-        let running = sandbox::ensure_running().await?;
-        let app = fitauth
-            .use_sandbox(COMMAND_SANDBOX_APP, running.base_url())
-            .await?;
+        let (app, running) = sandbox_registration(fitauth).await?;
         return Ok((app, Some(running)));
     }
     let provider: ProviderKind = args.provider.parse()?;
@@ -114,22 +111,37 @@ async fn registration(
                 "--base-url goes with --client-id (a registration of its own)".into(),
             ))
         }
-        None => {
-            let builtin = match &args.app {
-                Some(_) => None,
-                None => fitauth.builtin_registration(provider).await?,
-            };
-            match builtin {
-                Some(app) => app,
-                None => {
-                    fitauth
-                        .registration_for(provider, args.app.as_deref())
-                        .await?
-                }
-            }
-        }
+        None => stored_registration(fitauth, provider, args.app.as_deref()).await?,
     };
     Ok((app, None))
+}
+
+/// The command line's sandbox registration, on the sandbox it runs (or finds).
+pub(crate) async fn sandbox_registration(
+    fitauth: &Fitauth,
+) -> Result<(AppRegistration, sandbox::RunningSandbox), Error> {
+    let running = sandbox::ensure_running().await?;
+    let app = fitauth
+        .use_sandbox(COMMAND_SANDBOX_APP, running.base_url())
+        .await?;
+    Ok((app, running))
+}
+
+/// A stored registration of `provider`: the one named `app`, else this build's built-in
+/// client, else the first one stored (as the desktop's Connect picks).
+pub(crate) async fn stored_registration(
+    fitauth: &Fitauth,
+    provider: ProviderKind,
+    app: Option<&str>,
+) -> Result<AppRegistration, Error> {
+    let builtin = match app {
+        Some(_) => None,
+        None => fitauth.builtin_registration(provider).await?,
+    };
+    match builtin {
+        Some(app) => Ok(app),
+        None => fitauth.registration_for(provider, app).await,
+    }
 }
 
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {

@@ -90,6 +90,17 @@ pub fn connected(ctx: &Ctx, account: &Account, updated: bool) {
     }
 }
 
+/// After `fitauth import`: as a connection, and whether the account can renew itself.
+pub fn imported(ctx: &Ctx, account: &Account, updated: bool) {
+    connected(ctx, account, updated);
+    if !ctx.json && !account.has_refresh_token {
+        println!(
+            "Without a refresh token it cannot renew itself: import it again, or run `fitauth \
+             login`, when it expires."
+        );
+    }
+}
+
 /// After a move to Google Health: the Google connection, then how the move ended. When it was
 /// not moved, the error that follows says why (stderr).
 pub fn migrated(ctx: &Ctx, account: &Account, updated: bool, migration: &Migrated) {

@@ -1045,3 +1045,72 @@ async fn api_sends_the_token_to_the_provider_api_and_retries_once_after_a_401() 
     );
     h.assert_no_secret_leaked(&[]).await;
 }
+
+/// `fitauth import`, like `gh auth login --with-token`: tokens made elsewhere (here, by a
+/// Fitauth with another home) become an account once the provider says they are active.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_from_elsewhere_is_imported_once_the_provider_says_it_is_active() {
+    let h = Harness::start().await;
+    let elsewhere = common::temp_dir("fitauth-elsewhere");
+    let there = |c: &mut tokio::process::Command| {
+        c.env("FITAUTH_HOME", &elsewhere);
+    };
+    let login = h
+        .run_with(
+            &["login", "--provider", "sandbox", "--account", "there"],
+            there,
+        )
+        .await;
+    assert!(login.status.success(), "{login:?}");
+    let access = h.run_with(&["token"], there).await;
+    let access = String::from_utf8(access.stdout).unwrap().trim().to_owned();
+    let store = fitauth_core::Store::open(
+        elsewhere.clone(),
+        std::sync::Arc::new(fitauth_core::keyring::OsKeyring::open().unwrap()),
+    )
+    .unwrap();
+    let theirs = store.resolve_account(Some("there")).unwrap();
+    let refresh = store.refresh_token(&theirs).unwrap().unwrap();
+
+    let out = h
+        .run_with_stdin(
+            &["import", "--provider", "sandbox", "--account", "mine"],
+            &format!("{access}\n{}\n", refresh.secret()),
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("Connected as Sam Sandbox (SBX123).")
+            && stdout.contains("Saved as account \"mine\"."),
+        "{stdout}"
+    );
+    let mine = &status_json(&h.ok(&["status", "--json", "--account", "mine"]).await)[0];
+    assert_eq!(mine["state"], "active", "{mine}");
+    assert_eq!(mine["user_id"], "SBX123", "{mine}");
+    // An account like any other: it renews itself.
+    h.ok(&["refresh", "--account", "mine"]).await;
+    assert_ne!(h.stored_refresh_token("mine").unwrap(), refresh.secret());
+
+    // A token the provider no longer takes is refused, and nothing is stored.
+    h.revoke_at_provider("mine").await;
+    let dead = h.ok(&["token", "--account", "mine"]).await;
+    let out = h
+        .run_with_stdin(
+            &["import", "--provider", "sandbox", "--account", "dead"],
+            dead.trim(),
+        )
+        .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not active"), "{stderr}");
+    assert_eq!(status_json(&h.ok(&["status", "--json"]).await).len(), 1);
+    // Nothing on standard input: said.
+    let out = h
+        .run_with_stdin(&["import", "--provider", "sandbox"], "")
+        .await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no token on standard input"));
+    // The refresh token went in on stdin only (`fitauth token` printed access tokens on purpose).
+    h.assert_no_secret_leaked(&[refresh.secret().to_owned()])
+        .await;
+}

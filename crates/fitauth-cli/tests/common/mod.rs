@@ -126,6 +126,21 @@ impl Harness {
         out
     }
 
+    /// Runs with `input` on standard input.
+    pub async fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        use tokio::io::AsyncWriteExt;
+        let mut child = self.command(args).stdin(Stdio::piped()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).await.unwrap();
+        drop(stdin);
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("fitauth finished")
+            .unwrap();
+        self.record(&out);
+        out
+    }
+
     /// Runs and expects success; returns stdout.
     pub async fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args).await;

@@ -19,6 +19,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod connect;
+pub mod import;
 pub mod migrate;
 
 use std::path::{Path, PathBuf};
