@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "introspect_account",
     "revoke_account",
     "send_request",
+    "import_token",
     "remove_account",
     "rename_account",
     "reveal_secret",

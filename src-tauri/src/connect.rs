@@ -75,6 +75,19 @@ pub struct ConnectedView {
     pub migration: Option<MigrationView>,
 }
 
+impl ConnectedView {
+    /// An account saved without a sign-in (an imported token).
+    pub fn saved(account: &fitauth_core::Account, updated: bool) -> Self {
+        let account = AccountView::from_account(account);
+        ConnectedView {
+            label: account.label.clone(),
+            account,
+            updated,
+            migration: None,
+        }
+    }
+}
+
 impl From<&Connected> for ConnectedView {
     fn from(c: &Connected) -> Self {
         let account = AccountView::from_account(&c.account);

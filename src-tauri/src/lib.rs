@@ -27,6 +27,7 @@ pub mod connect;
 mod deeplink;
 pub mod error;
 pub mod events;
+pub mod import;
 mod logfile;
 pub mod migrate;
 pub mod navigation;
@@ -68,6 +69,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             accounts::introspect_account,
             accounts::revoke_account,
             request::send_request,
+            import::import_token,
             accounts::remove_account,
             accounts::rename_account,
             accounts::reveal_secret,

@@ -593,6 +593,64 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
     )
     .await;
 
+    // Import a token made elsewhere: Riley's, from a `fitauth` with a home of its own on this
+    // sandbox. The provider vouches for it, and it is an account like any other.
+    let overview = in_page(&client, "return await invoke('app_overview');", vec![]).await;
+    let sandbox = overview["sandbox_url"].as_str().unwrap().to_owned();
+    let elsewhere = work.join("elsewhere");
+    let fitauth_elsewhere = |args: &[&str]| {
+        let out = Command::new(app.with_file_name("fitauth"))
+            .args(args)
+            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("FITAUTH_HOME", &elsewhere)
+            .env("FITAUTH_SANDBOX_URL", &sandbox)
+            .env("BROWSER", root().join("tests/support/consenting-browser"))
+            .env("FITAUTH_TEST_USER", "SBX456")
+            .env_remove("FITAUTH_TEST_USER_FILE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    fitauth_elsewhere(&["login", "--provider", "sandbox", "--account", "riley"]);
+    let riley_token = fitauth_elsewhere(&["token", "--account", "riley"]);
+    click(&client, &nav("Inspect")).await;
+    click(
+        &client,
+        "//summary[normalize-space()='Already have a token? Import it']",
+    )
+    .await;
+    let field = wait_for(
+        &client,
+        "//form[@aria-label='Import a token']//label[.//span[normalize-space()='Access token']]//input",
+    )
+    .await;
+    field.send_keys(riley_token.trim()).await.unwrap();
+    screenshot(&client, "import.png").await;
+    click(
+        &client,
+        "//form[@aria-label='Import a token']//button[normalize-space()='Import']",
+    )
+    .await;
+    wait_for(&client, "//h1[normalize-space()='Riley Visitor']").await;
+    wait_for(
+        &client,
+        // Riley connected earlier in this test: the same person's account is updated in place.
+        "//*[normalize-space()='Imported: updated the existing account “riley-visitor”.']",
+    )
+    .await;
+    screenshot(&client, "imported.png").await;
+    let kept = in_page(
+        &client,
+        "return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.body.innerHTML;",
+        vec![],
+    )
+    .await;
+    assert!(
+        !kept.as_str().unwrap().contains(riley_token.trim()),
+        "the token left the page"
+    );
+
     // The log file recorded each step, and no secret.
     let log = std::fs::read_to_string(work.join("xdg/com.fitauth.desktop/fitauth-desktop.log"))
         .unwrap_or_default();

@@ -315,6 +315,9 @@ export const api = {
   inspectAccount: (name: string) => call<AccountDetail>('inspect_account', { name }),
   refreshAccount: (name: string) => call<AccountDetail>('refresh_account', { name }),
   introspectAccount: (name: string) => call<Introspection>('introspect_account', { name }),
+  /** Imports a token one already has; the provider is asked about it first. */
+  importToken: (request: { app: string; access_token: string; refresh_token: string | null; account: string | null }) =>
+    call<ConnectedView>('import_token', { request }),
   /** Sends a request to the provider's API with the account's token. */
   sendRequest: (name: string, method: string, path: string, body: string | null) =>
     call<RequestView>('send_request', { name, method, path, body }),

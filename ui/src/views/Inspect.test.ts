@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import Inspect from './Inspect.svelte';
-import { account, detail, nameTakenReport, NOW } from '../test/fixtures';
+import { account, connected, detail, nameTakenReport, NOW, registration, sandboxApp } from '../test/fixtures';
 import { clock, dateTime } from '../lib/time';
 
 type Calls = { cmd: string; args: Record<string, unknown> }[];
@@ -117,6 +117,35 @@ describe('Inspect', () => {
     });
     await userEvent.click(within(result).getByRole('button', { name: 'Copy as curl' }));
     expect(writeText).toHaveBeenCalledWith(curl);
+  });
+
+  test('Import a token: sent to Rust once, the fields emptied, the imported account shown', async () => {
+    const calls = backend({
+      import_token: () => connected({ name: 'imported', label: 'Riley Visitor' }),
+    });
+    const onchanged = vi.fn();
+    render(Inspect, {
+      accounts: [account()],
+      apps: [sandboxApp, registration('mine')],
+      selected: null,
+      visible: true,
+      onchanged,
+      ongoto: vi.fn(),
+    });
+    await userEvent.click(await screen.findByText('Already have a token? Import it'));
+    const form = screen.getByRole('form', { name: 'Import a token' });
+    await userEvent.selectOptions(within(form).getByRole('combobox'), 'mine');
+    const access = within(form).getByLabelText('Access token');
+    await userEvent.type(access, 'the-access-token');
+    await userEvent.type(within(form).getByRole('textbox', { name: 'Save as' }), 'imported');
+    await userEvent.click(within(form).getByRole('button', { name: 'Import' }));
+    expect(await screen.findByText('Imported as “imported”.')).toBeInTheDocument();
+    expect(access).toHaveValue('');
+    expect(onchanged).toHaveBeenCalled();
+    expect(calls.filter((c) => c.cmd === 'import_token').map((c) => c.args)).toEqual([
+      { request: { app: 'mine', access_token: 'the-access-token', refresh_token: null, account: 'imported' } },
+    ]);
+    expect(JSON.stringify(localStorage) + JSON.stringify(sessionStorage)).not.toContain('the-access-token');
   });
 
   test('Reveal asks Rust for the token, Hide forgets it', async () => {

@@ -285,6 +285,11 @@ impl Fitauth {
         Ok(())
     }
 
+    /// The stored registration named `name`.
+    pub async fn registration(&self, name: &str) -> Result<AppRegistration, Error> {
+        self.snapshot().await?.app(name).cloned()
+    }
+
     /// The registration to sign in through: `name`, else the first of `provider` that is not
     /// the sandbox.
     pub async fn registration_for(
