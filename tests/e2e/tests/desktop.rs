@@ -508,6 +508,13 @@ async fn connect_inspect_refresh_introspect_revoke_and_refuse_a_stray_link() {
         ))
         .await
         .unwrap();
+    client
+        .execute(
+            "document.querySelector('[data-testid=request-result]').scrollIntoView({block: 'end'});",
+            vec![],
+        )
+        .await
+        .unwrap();
     screenshot(&client, "request-panel.png").await;
 
     reveal_only_after_the_person_confirms(&client).await;
