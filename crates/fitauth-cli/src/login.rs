@@ -39,9 +39,19 @@ pub struct LoginArgs {
     #[arg(long)]
     scopes: Option<String>,
     /// How the browser comes back: a loopback listener, or the fitauth:// link (the desktop app
-    /// receives it, or you paste the address). Google always uses loopback.
-    #[arg(long, default_value = "loopback")]
-    redirect: String,
+    /// receives it, or you paste the address). Google always uses loopback. Default: loopback;
+    /// the fitauth:// link for the implicit grant (whose token a loopback listener never sees).
+    #[arg(long)]
+    redirect: Option<String>,
+    /// How to get the token: `code` (authorization code, with PKCE unless --no-pkce on a server
+    /// app), `implicit` (Fitbit client and personal apps: the token in the redirect, no refresh
+    /// token) or `client-credentials` (Fitbit server apps: an app token with no user).
+    #[arg(long, default_value = "code")]
+    grant: String,
+    /// The token's lifetime: implicit `1d`, `1w`, `30d` or `1y`; client credentials `1h`, `8h`,
+    /// `1d`, `1w`, `30d` or `1y` (or seconds).
+    #[arg(long)]
+    lifetime: Option<String>,
     /// Name to store the account under. Default: named after the person who signs in (the same
     /// person signing in again updates their account).
     #[arg(long)]
@@ -97,7 +107,7 @@ async fn registration(
                     provider,
                     client_id: client_id.clone(),
                     app_type: args.app_type.parse()?,
-                    redirect: args.redirect.parse()?,
+                    redirect: args.redirect.as_deref().unwrap_or("loopback").parse()?,
                     base_url: args.base_url.clone(),
                     client_secret: args.client_secret.clone().map(ClientSecret::new),
                     testing: args.testing,
@@ -144,11 +154,67 @@ pub(crate) async fn stored_registration(
     }
 }
 
+/// The grant `--grant` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    Code,
+    Implicit,
+    ClientCredentials,
+}
+
+fn grant(name: &str) -> Result<Grant, Error> {
+    match name {
+        "code" => Ok(Grant::Code),
+        "implicit" => Ok(Grant::Implicit),
+        "client-credentials" => Ok(Grant::ClientCredentials),
+        other => Err(Error::Invalid(format!(
+            "--grant {other} is not one Fitauth knows; use code, implicit or client-credentials"
+        ))),
+    }
+}
+
+/// `--lifetime` in seconds: `1h`, `8h`, `1d`, `1w`, `30d`, `1y`, or a number of seconds.
+fn lifetime(text: &str) -> Result<u64, Error> {
+    let seconds = match text.trim() {
+        "1h" => Some(3_600),
+        "8h" => Some(28_800),
+        "1d" => Some(86_400),
+        "1w" | "7d" => Some(604_800),
+        "30d" => Some(2_592_000),
+        "1y" | "365d" => Some(31_536_000),
+        n => n.parse().ok(),
+    };
+    seconds.ok_or_else(|| {
+        Error::Invalid(format!(
+            "--lifetime {text} is not a lifetime; use 1h, 8h, 1d, 1w, 30d, 1y or seconds"
+        ))
+    })
+}
+
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
+    let grant = grant(&args.grant)?;
+    let lifetime = args.lifetime.as_deref().map(lifetime).transpose()?;
+    if lifetime.is_some() && grant == Grant::Code {
+        return Err(Error::Invalid(
+            "--lifetime goes with --grant implicit or client-credentials; a code-flow token's \
+             lifetime is the provider's"
+                .into(),
+        ));
+    }
     let fitauth = ctx.fitauth()?;
     // The sandbox lives as long as this login; its tokens keep working while a `fitauth sandbox`
     // on the same address runs (see the README).
     let (app, embedded) = registration(&fitauth, &args).await?;
+    if grant == Grant::ClientCredentials {
+        let name = args
+            .account
+            .clone()
+            .unwrap_or_else(|| format!("{}-app-token", app.name));
+        let saved = fitauth.app_token(app, lifetime, &name).await?;
+        drop(embedded);
+        output::connected(ctx, &saved.account, saved.updated);
+        return Ok(());
+    }
     let scopes: Vec<String> = args
         .scopes
         .as_deref()
@@ -159,12 +225,23 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
         .split_whitespace()
         .map(str::to_owned)
         .collect();
+    let redirect = match (&args.redirect, grant) {
+        (Some(r), _) => r.parse()?,
+        (None, Grant::Implicit) => fitauth_core::RedirectMode::Scheme,
+        (None, _) => fitauth_core::RedirectMode::Loopback,
+    };
     let request = SignInRequest {
         account: args.account.clone(),
-        redirect: Some(args.redirect.parse()?),
+        redirect: Some(redirect),
         port: args.port,
         prompt: args.prompt.clone(),
         pkce: !args.no_pkce,
+        response_type: if grant == Grant::Implicit {
+            fitauth_core::ResponseType::Token
+        } else {
+            fitauth_core::ResponseType::Code
+        },
+        expires_in: lifetime,
         ..SignInRequest::new(app, scopes)
     };
     let (sign_in, loopback) = fitauth.begin_sign_in(request).await?;

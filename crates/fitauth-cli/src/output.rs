@@ -88,6 +88,9 @@ pub fn connected(ctx: &Ctx, account: &Account, updated: bool) {
         };
         println!("Access expires {}{renews}.", when(exp, now));
     }
+    if !account.has_refresh_token {
+        println!("It has no refresh token: connect again when it expires.");
+    }
 }
 
 /// After `fitauth import`: as a connection, and whether the account can renew itself.

@@ -1114,3 +1114,142 @@ async fn a_token_from_elsewhere_is_imported_once_the_provider_says_it_is_active(
     h.assert_no_secret_leaked(&[refresh.secret().to_owned()])
         .await;
 }
+
+/// Every grant Fitbit's docs allow, and the combinations they forbid refused with the reason
+/// before any request.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_request() {
+    let h = Harness::start().await;
+    let server = [
+        "login",
+        "--provider",
+        "fitbit",
+        "--client-id",
+        "sandbox-server",
+        "--client-secret",
+        "sandbox-secret",
+        "--app-type",
+        "server",
+    ];
+    let client = [
+        "login",
+        "--provider",
+        "fitbit",
+        "--client-id",
+        "sandbox-client",
+        "--scopes",
+        "sleep",
+    ];
+    let with = |base: &[&'static str], more: &[&'static str]| -> Vec<&'static str> {
+        base.iter().chain(more).copied().collect()
+    };
+    h.clear_requests().await;
+    for (args, reason) in [
+        (with(&client, &["--no-pkce"]), "must use PKCE"),
+        (
+            with(&server, &["--scopes", "sleep", "--grant", "implicit"]),
+            "server apps cannot use the implicit grant",
+        ),
+        (
+            with(&client, &["--grant", "client-credentials"]),
+            "client-credentials grant is for Fitbit server apps",
+        ),
+        (
+            with(&client, &["--grant", "implicit", "--lifetime", "172800"]),
+            "Fitbit accepts implicit token lifetimes",
+        ),
+        (
+            with(&client, &["--grant", "implicit", "--redirect", "loopback"]),
+            "a loopback listener never receives",
+        ),
+        (
+            with(&client, &["--lifetime", "1d"]),
+            "--lifetime goes with --grant implicit or client-credentials",
+        ),
+    ] {
+        let line = h.fails(&args).await;
+        assert!(line.contains(reason), "{args:?}: {line}");
+    }
+    assert!(h.requests().await.is_empty(), "refused before any request");
+
+    // Implicit: the token comes in the fitauth:// link's fragment (pasted here), a week long,
+    // with no refresh token.
+    let redirect_file = h.scratch.join("implicit.txt");
+    let mut child = h
+        .command(&with(
+            &client,
+            &[
+                "--grant",
+                "implicit",
+                "--lifetime",
+                "1w",
+                "--account",
+                "week",
+            ],
+        ))
+        .env("FITAUTH_TEST_REDIRECT_FILE", &redirect_file)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let link = wait_for_file(&redirect_file).await;
+    assert!(link.starts_with("fitauth://callback#"), "{link}");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{link}\n").as_bytes())
+        .await
+        .unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    h.record(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("It has no refresh token: connect again when it expires."),
+        "{stdout}"
+    );
+    let week = &status_json(&h.ok(&["status", "--json", "--account", "week"]).await)[0];
+    assert_eq!(week["has_refresh_token"], false, "{week}");
+    let left = week["expires_in_seconds"].as_i64().unwrap();
+    assert!((604_000..=604_800).contains(&left), "{week}");
+    let authorize = h
+        .requests()
+        .await
+        .into_iter()
+        .find(|r| r["path"] == "/oauth2/authorize")
+        .unwrap();
+    let query = authorize["query"].as_str().unwrap();
+    assert!(
+        query.contains("response_type=token") && query.contains("expires_in=604800"),
+        "{query}"
+    );
+
+    // Client credentials: an app token with no user and no refresh token, an hour long.
+    let out = h
+        .ok(&with(
+            &server,
+            &[
+                "--grant",
+                "client-credentials",
+                "--lifetime",
+                "1h",
+                "--account",
+                "app",
+            ],
+        ))
+        .await;
+    assert!(out.contains("App token of sandbox-server"), "{out}");
+    let app = &status_json(&h.ok(&["status", "--json", "--account", "app"]).await)[0];
+    assert_eq!(app["user_id"], Value::Null, "{app}");
+    assert_eq!(app["has_refresh_token"], false, "{app}");
+    let left = app["expires_in_seconds"].as_i64().unwrap();
+    assert!((3_500..=3_600).contains(&left), "{app}");
+    // Server apps may leave PKCE out.
+    let out = h
+        .ok(&with(
+            &server,
+            &["--scopes", "sleep", "--no-pkce", "--account", "nopkce"],
+        ))
+        .await;
+    assert!(out.contains("Saved as account \"nopkce\""), "{out}");
+}

@@ -161,6 +161,18 @@ fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Err
             }
         }
         ProviderKind::Fitbit => {
+            // Only a server app, which authenticates with its secret, may leave PKCE out
+            // (<https://dev.fitbit.com/build/reference/web-api/developer-guide/authorization/>).
+            if options.response_type == ResponseType::Code
+                && !options.pkce
+                && config.app_type != AppType::Server
+            {
+                return Err(Error::Invalid(
+                    "Fitbit client and personal apps must use PKCE; only a server app, which \
+                     sends its client secret, may leave it out"
+                        .into(),
+                ));
+            }
             if options.response_type == ResponseType::Token {
                 if config.app_type == AppType::Server {
                     return Err(Error::Invalid(

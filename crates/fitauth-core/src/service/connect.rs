@@ -21,7 +21,7 @@ use url::Url;
 use super::apps::{loopback_port, SCHEME_REDIRECT};
 use super::migrate::Migrated;
 use super::Fitauth;
-use crate::authorize::{AuthorizeOptions, PendingAuthorization};
+use crate::authorize::{AuthorizeOptions, PendingAuthorization, ResponseType};
 use crate::client::OAuthClient;
 use crate::error::Error;
 use crate::identity::id_token_claims;
@@ -59,6 +59,11 @@ pub struct SignInRequest {
     pub prompt: Option<String>,
     /// PKCE S256 (always on for Google; server apps may turn it off for Fitbit).
     pub pkce: bool,
+    /// The authorization code (the default) or, for Fitbit client and personal apps, the
+    /// implicit grant (the token in the redirect's fragment, no refresh token).
+    pub response_type: ResponseType,
+    /// The implicit grant's token lifetime in seconds (Fitbit: one day, week, 30 days or year).
+    pub expires_in: Option<u64>,
     /// The id of the legacy Fitbit account this Google sign-in moves (see
     /// [`super::migrate`]); set by [`Fitauth::begin_migration`].
     pub migrate_from: Option<String>,
@@ -75,6 +80,8 @@ impl SignInRequest {
             port: None,
             prompt: None,
             pkce: true,
+            response_type: ResponseType::Code,
+            expires_in: None,
             migrate_from: None,
         }
     }
@@ -215,6 +222,14 @@ impl Fitauth {
         config.client_auth()?;
 
         let redirect = redirect_for(&app, request.redirect, request.links_reach_app);
+        if request.response_type == ResponseType::Token && redirect == RedirectMode::Loopback {
+            return Err(Error::Invalid(
+                "the implicit grant hands the token over in the address's fragment, which a \
+                 loopback listener never receives; use the fitauth://callback link (--redirect \
+                 scheme): the Fitauth app receives it, or you paste the address"
+                    .into(),
+            ));
+        }
         let listener = match redirect {
             RedirectMode::Loopback => Some(
                 LoopbackListener::bind(request.port.unwrap_or_else(|| loopback_port(&app))).await?,
@@ -226,8 +241,16 @@ impl Fitauth {
             .map(|l| l.redirect_uri())
             .unwrap_or_else(|| SCHEME_REDIRECT.to_owned());
         let scopes = with_identity_scopes(app.provider, request.scopes);
-        let mut options = AuthorizeOptions::code(scopes.clone(), redirect_uri.clone());
-        options.pkce = request.pkce;
+        let mut options = match request.response_type {
+            ResponseType::Code => {
+                let mut options = AuthorizeOptions::code(scopes.clone(), redirect_uri.clone());
+                options.pkce = request.pkce;
+                options
+            }
+            ResponseType::Token => {
+                AuthorizeOptions::implicit(scopes.clone(), redirect_uri.clone(), request.expires_in)
+            }
+        };
         options.prompt = request.prompt;
         let authorization = PendingAuthorization::start(&config, options)?;
         let record = PendingRecord {

@@ -17,6 +17,7 @@
 //! its Tauri app (<https://github.com/gitbutlerapp/gitbutler/tree/master/crates/but-api>).
 
 pub mod accounts;
+pub mod app_token;
 pub mod apps;
 pub mod connect;
 pub mod import;

@@ -1,0 +1,63 @@
+//! Fitbit's client-credentials grant: an app token with no user and no refresh token, for
+//! endpoints that read no person's data
+//! (<https://dev.fitbit.com/build/reference/web-api/authorization/client-credentials/>). Kept as
+//! an account (named, shown in Inspect as an app token) so every tool works on it.
+
+use super::Fitauth;
+use crate::app::AppType;
+use crate::client::OAuthClient;
+use crate::error::Error;
+use crate::provider::ProviderKind;
+use crate::store::{AppRegistration, Connection, Saved};
+
+/// How an app token is labelled: it belongs to no person.
+pub fn app_token_label(client_id: &str) -> String {
+    format!("App token of {client_id}")
+}
+
+impl Fitauth {
+    /// Asks for an app token through the server app `app`, `expires_in` seconds long (Fitbit's
+    /// choices; 8 hours when `None`), and keeps it as the account `name`. Refused before any
+    /// request for anything but a Fitbit server app, which alone has the secret it needs.
+    pub async fn app_token(
+        &self,
+        app: AppRegistration,
+        expires_in: Option<u64>,
+        name: &str,
+    ) -> Result<Saved, Error> {
+        if app.provider != ProviderKind::Fitbit || app.app_type != AppType::Server {
+            return Err(Error::Invalid(format!(
+                "the client-credentials grant is for Fitbit server apps (it authenticates with \
+                 the client secret); \"{}\" is a {} {} app",
+                app.name, app.provider, app.app_type
+            )));
+        }
+        let config = {
+            let app = app.clone();
+            self.blocking(move |s| s.client_config(&app)).await?
+        };
+        let client = OAuthClient::new(config, self.http().clone());
+        let tokens = self
+            .http()
+            .within(client.client_credentials(expires_in))
+            .await?;
+        let label = app_token_label(&app.client_id);
+        let name = name.to_owned();
+        let saved = self
+            .blocking(move |s| {
+                s.save_connection(Connection {
+                    app: &app,
+                    tokens: &tokens,
+                    requested: &[],
+                    user_id: None,
+                    subject: None,
+                    display_name: Some(&label),
+                    email: None,
+                    name: Some(&name),
+                })
+            })
+            .await?;
+        tracing::info!(account = %saved.account.name, "app token saved (client credentials)");
+        Ok(saved)
+    }
+}
