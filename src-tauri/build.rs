@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "app_overview",
     "scope_catalog",
     "start_connect",
+    "get_app_token",
     "cancel_connect",
     "paste_redirect",
     "list_accounts",

@@ -16,7 +16,7 @@ use fitauth_core::service::connect::{
     Connected, LoopbackWait, Refused, SignIn, SignInRequest, SignInStatus,
 };
 use fitauth_core::store::OutcomeStatus;
-use fitauth_core::{Browser, Error, ProviderKind, RedirectMode};
+use fitauth_core::{Browser, Error, ProviderKind, RedirectMode, ResponseType};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -49,6 +49,40 @@ pub struct StartConnect {
     /// The account name to store it under (defaults to one made from the person's name).
     #[serde(default)]
     pub account: Option<String>,
+    /// Connect's "Advanced" part: how to get the token (the authorization code by default).
+    #[serde(default)]
+    pub grant: Grant,
+    /// PKCE (on unless a Fitbit server app turns it off).
+    #[serde(default = "on")]
+    pub pkce: bool,
+    /// `prompt`: Fitbit's `none`, `login`, `consent`, `login consent`; Google's `consent`.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// The access token's lifetime in seconds (`expires_in`), where the grant allows one.
+    #[serde(default)]
+    pub lifetime: Option<u64>,
+    /// Show the consent page's address (to open in another browser or profile) instead of
+    /// opening the system browser.
+    #[serde(default)]
+    pub no_browser: bool,
+}
+
+fn on() -> bool {
+    true
+}
+
+/// How to get the token, as Fitbit's authorization docs offer
+/// (<https://dev.fitbit.com/build/reference/web-api/developer-guide/authorization/>).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    /// Authorization code (with PKCE unless a server app leaves it out).
+    #[default]
+    Code,
+    /// The token in the `fitauth://callback` link's fragment; no refresh token.
+    Implicit,
+    /// An app token with no user (`get_app_token`; server apps).
+    ClientCredentials,
 }
 
 /// The sign-in being waited for, as the UI shows it ("Finish in your browser…").
@@ -62,6 +96,12 @@ pub struct Waiting {
     pub redirect_uri: String,
     pub started_at: i64,
     pub expires_at: i64,
+    /// The consent page's address, to copy into another browser or profile.
+    pub authorize_url: String,
+    /// The grant being waited for.
+    pub grant: Grant,
+    /// The system browser was not opened (the person asked for the address instead).
+    pub browser_opened: bool,
 }
 
 /// A finished connection: "Connected as <label>".
@@ -133,13 +173,70 @@ pub async fn start_connect<R: Runtime>(
                 .await?
         }
     };
+    let implicit = match request.grant {
+        Grant::Code => false,
+        Grant::Implicit => true,
+        Grant::ClientCredentials => {
+            return Err(Error::Invalid(
+                "the client-credentials grant needs no browser; use Get app token".into(),
+            )
+            .into())
+        }
+    };
+    if implicit && !desktop.config.scheme_redirects {
+        return Err(Error::Setup(
+            "the implicit grant's token comes back only in the fitauth:// link, which does not \
+             reach this copy of Fitauth (a loopback listener never sees it); install Fitauth \
+             from its package, or use the code grant"
+                .into(),
+        )
+        .into());
+    }
     let sign_in_request = SignInRequest {
         account: request.account.filter(|a| !a.trim().is_empty()),
         links_reach_app: desktop.config.scheme_redirects,
+        redirect: implicit.then_some(RedirectMode::Scheme),
+        pkce: request.pkce,
+        prompt: request
+            .prompt
+            .filter(|p| !p.trim().is_empty() && p != "default"),
+        response_type: if implicit {
+            ResponseType::Token
+        } else {
+            ResponseType::Code
+        },
+        expires_in: request.lifetime,
         ..SignInRequest::new(registration, request.scopes)
     };
     let (sign_in, loopback) = desktop.app.begin_sign_in(sign_in_request).await?;
-    wait_for(&app, &desktop, sign_in, loopback).await
+    wait_for(
+        &app,
+        &desktop,
+        sign_in,
+        loopback,
+        request.grant,
+        !request.no_browser,
+    )
+    .await
+}
+
+/// Connect's client-credentials grant: an app token for a Fitbit server app, with no user and
+/// no refresh token (no browser involved).
+#[tauri::command]
+pub async fn get_app_token<R: Runtime>(
+    app: AppHandle<R>,
+    desktop: State<'_, Desktop>,
+    registration: String,
+    lifetime: Option<u64>,
+    account: Option<String>,
+) -> CommandResult<ConnectedView> {
+    let registration = desktop.app.registration(&registration).await?;
+    let name = account
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| format!("{}-app-token", registration.name));
+    let saved = desktop.app.app_token(registration, lifetime, &name).await?;
+    crate::accounts::changed(&app, &saved.account.name, None);
+    Ok(ConnectedView::saved(&saved.account, saved.updated))
 }
 
 /// Keeps a started sign-in as this window's, waits for its loopback redirect in a task, and
@@ -149,8 +246,13 @@ pub(crate) async fn wait_for<R: Runtime>(
     desktop: &Desktop,
     sign_in: SignIn,
     loopback: Option<LoopbackWait>,
+    grant: Grant,
+    open: bool,
 ) -> CommandResult<Waiting> {
     let waiting = Waiting {
+        authorize_url: sign_in.authorize_url.to_string(),
+        grant,
+        browser_opened: open,
         app: sign_in.app.name.clone(),
         account: sign_in.account.clone(),
         provider: sign_in.app.provider,
@@ -168,6 +270,10 @@ pub(crate) async fn wait_for<R: Runtime>(
         waiting: waiting.clone(),
         listener,
     });
+    if !open {
+        tracing::info!(app = %sign_in.app.name, "consent page address shown, browser not opened");
+        return Ok(waiting);
+    }
     tracing::info!(
         app = %sign_in.app.name,
         redirect = ?sign_in.redirect,

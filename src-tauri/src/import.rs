@@ -14,7 +14,7 @@ use crate::error::CommandResult;
 use crate::sandbox;
 use crate::state::Desktop;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct ImportToken {
     /// The registration it was issued to; the sandbox's for a sandbox token.
     pub app: String,
@@ -23,6 +23,20 @@ pub struct ImportToken {
     pub refresh_token: Option<String>,
     #[serde(default)]
     pub account: Option<String>,
+}
+
+impl std::fmt::Debug for ImportToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportToken")
+            .field("app", &self.app)
+            .field("access_token", &"[redacted]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("account", &self.account)
+            .finish()
+    }
 }
 
 #[tauri::command]

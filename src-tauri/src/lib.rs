@@ -61,6 +61,7 @@ pub fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             overview::app_overview,
             connect::scope_catalog,
             connect::start_connect,
+            connect::get_app_token,
             connect::cancel_connect,
             connect::paste_redirect,
             accounts::list_accounts,

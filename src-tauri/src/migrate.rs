@@ -133,5 +133,13 @@ pub async fn start_migration<R: Runtime>(
     connect::cancel_active(&desktop).await;
     let plan = plan(&desktop, &account).await?;
     let (sign_in, loopback) = desktop.app.begin_migration(&plan, None).await?;
-    connect::wait_for(&app, &desktop, sign_in, loopback).await
+    connect::wait_for(
+        &app,
+        &desktop,
+        sign_in,
+        loopback,
+        connect::Grant::Code,
+        true,
+    )
+    .await
 }

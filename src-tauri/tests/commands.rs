@@ -330,6 +330,195 @@ fn sandbox_sign_in_by_deep_link_then_refresh_introspect_revoke() {
 }
 
 #[test]
+fn the_workbench_sends_requests_and_imports_tokens_without_showing_them() {
+    let h = harness("workbench", true, "allow");
+    let finished = h.events("connect-finished");
+    start_sandbox_sign_in(&h, &["activity", "profile"]);
+    h.deliver_link(&h.wait_for_redirect());
+    let done = recv(&finished, "connect-finished");
+    let name = done["account"]["name"].as_str().unwrap().to_owned();
+    let access = h
+        .ok(
+            "reveal_secret",
+            json!({"name": name, "which": "access_token"}),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Try a request: the provider's answer, the token nowhere in what the window gets.
+    let sent = h.ok(
+        "send_request",
+        json!({"name": name, "method": "GET", "path": "/1/user/-/profile.json", "body": null}),
+    );
+    assert_eq!(sent["answer"]["status"], 200, "{sent}");
+    assert!(
+        sent["pretty_body"].as_str().unwrap().contains("Sam"),
+        "{sent}"
+    );
+    let curl = sent["curl"].as_str().unwrap();
+    assert!(
+        curl.contains(&format!("$(fitauth token --account '{name}')")),
+        "{curl}"
+    );
+    assert!(
+        !sent.to_string().contains(&access),
+        "the token leaked: {sent}"
+    );
+    // A path off the provider's API, or a method HTTP has no use for here: refused, not sent.
+    for (method, path) in [
+        ("GET", "https://example.com/steal"),
+        ("FETCH", "/1/user/-/profile.json"),
+    ] {
+        let err = h
+            .invoke(
+                "send_request",
+                json!({"name": name, "method": method, "path": path, "body": null}),
+            )
+            .unwrap_err();
+        assert!(err["message"].as_str().unwrap().len() > 10, "{err}");
+    }
+
+    // Import: nothing pasted is refused; the same person's token updates their account, which
+    // keeps its refresh token; the metadata file never holds the token.
+    let err = h
+        .invoke(
+            "import_token",
+            json!({"request": {"app": "sandbox", "access_token": "  ", "refresh_token": null, "account": null}}),
+        )
+        .unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("paste the access token"),
+        "{err}"
+    );
+    let imported = h.ok(
+        "import_token",
+        json!({"request": {"app": "sandbox", "access_token": access, "refresh_token": null, "account": null}}),
+    );
+    assert_eq!(imported["updated"], true, "{imported}");
+    assert_eq!(imported["account"]["name"], name.as_str());
+    assert_eq!(imported["account"]["has_refresh_token"], true, "{imported}");
+    assert!(!imported.to_string().contains(&access));
+    assert!(!h.metadata().contains(&access));
+    // A token the provider does not know: refused, and nothing is added.
+    let err = h
+        .invoke(
+            "import_token",
+            json!({"request": {"app": "sandbox", "access_token": "not-a-token-the-sandbox-issued", "refresh_token": null, "account": "ghost"}}),
+        )
+        .unwrap_err();
+    assert!(err["message"].as_str().unwrap().len() > 10, "{err}");
+    let accounts = h.ok("list_accounts", json!({}));
+    assert_eq!(accounts.as_array().unwrap().len(), 1, "{accounts}");
+}
+
+#[test]
+fn advanced_connect_offers_every_grant_the_docs_allow() {
+    let h = harness("advanced", true, "allow");
+    let finished = h.events("connect-finished");
+
+    // Implicit, a week long, with `prompt`: the token arrives in the fitauth:// link's fragment.
+    let waiting = h.ok(
+        "start_connect",
+        json!({"request": {"choice": "sandbox", "scopes": ["profile", "sleep"], "grant": "implicit",
+                           "pkce": false, "prompt": "login consent", "lifetime": 604800, "account": "week"}}),
+    );
+    assert_eq!(waiting["grant"], "implicit");
+    assert_eq!(waiting["browser_opened"], true);
+    let url = url::Url::parse(waiting["authorize_url"].as_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["response_type"], "token", "{url}");
+    assert_eq!(query["expires_in"], "604800", "{url}");
+    assert_eq!(query["prompt"], "login consent", "{url}");
+    assert!(!query.contains_key("code_challenge"), "{url}");
+    let link = h.wait_for_redirect();
+    assert!(link.starts_with("fitauth://callback#"), "{link}");
+    h.deliver_link(&link);
+    let done = recv(&finished, "connect-finished");
+    assert_eq!(done["account"]["name"], "week");
+    assert_eq!(done["account"]["has_refresh_token"], false, "{done}");
+    let left = done["account"]["expires_at"].as_i64().unwrap()
+        - SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+    assert!((604_000..=604_800).contains(&left), "{done}");
+
+    // A one-hour code grant, its address shown instead of opening the browser.
+    std::fs::remove_file(&h.redirect_file).ok();
+    let waiting = h.ok(
+        "start_connect",
+        json!({"request": {"choice": "sandbox", "scopes": ["profile"], "lifetime": 3600,
+                           "no_browser": true, "account": "hour"}}),
+    );
+    assert_eq!(waiting["browser_opened"], false);
+    assert!(waiting["authorize_url"]
+        .as_str()
+        .unwrap()
+        .contains("code_challenge="));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !h.redirect_file.exists(),
+        "the browser must not have been opened"
+    );
+    h.ok("cancel_connect", json!({}));
+
+    // Forbidden combinations are refused before anything starts.
+    for (request, reason) in [
+        (
+            json!({"choice": "sandbox", "scopes": ["profile"], "pkce": false}),
+            "must use PKCE",
+        ),
+        (
+            json!({"choice": "sandbox", "scopes": ["profile"], "grant": "implicit", "lifetime": 3600}),
+            "implicit tokens a lifetime of 86400",
+        ),
+        (
+            json!({"choice": "sandbox", "scopes": ["profile"], "grant": "client_credentials"}),
+            "needs no browser",
+        ),
+    ] {
+        let err = h
+            .invoke("start_connect", json!({ "request": request }))
+            .unwrap_err();
+        assert!(
+            err["message"].as_str().unwrap().contains(reason),
+            "{request}: {err}"
+        );
+    }
+    assert!(h.ok("app_overview", json!({}))["waiting"].is_null());
+
+    // Client credentials: a server registration (the sandbox's own server app) gets an app token.
+    let sandbox = h.ok("start_sandbox", json!({}));
+    let base = sandbox["base_url"].as_str().unwrap();
+    h.ok(
+        "save_app",
+        json!({"input": {"name": "server", "provider": "fitbit", "client_id": "sandbox-server",
+                          "app_type": "server", "client_secret": "sandbox-secret", "base_url": base}}),
+    );
+    let err = h
+        .invoke(
+            "get_app_token",
+            json!({"registration": "sandbox", "lifetime": null, "account": null}),
+        )
+        .unwrap_err();
+    assert!(
+        err["message"].as_str().unwrap().contains("server apps"),
+        "{err}"
+    );
+    let token = h.ok(
+        "get_app_token",
+        json!({"registration": "server", "lifetime": 3600, "account": null}),
+    );
+    assert_eq!(token["account"]["name"], "server-app-token", "{token}");
+    assert_eq!(token["account"]["has_refresh_token"], false);
+    assert!(token["account"]["user_id"].is_null(), "{token}");
+}
+
+#[test]
 fn a_link_whose_state_matches_nothing_is_refused_and_changes_nothing() {
     let h = harness("refused", true, "allow");
     let finished = h.events("connect-finished");

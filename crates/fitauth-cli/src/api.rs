@@ -15,9 +15,9 @@ pub struct ApiArgs {
     /// The path under the provider's API, with its query: `/1/user/-/profile.json` (Fitbit,
     /// the sandbox), `/v4/users/me/identity` (Google Health).
     path: String,
-    /// The HTTP method.
-    #[arg(short = 'X', long = "method", default_value = "GET")]
-    method: String,
+    /// The HTTP method (default: GET, or POST when a body is given, as `gh api` does).
+    #[arg(short = 'X', long = "method")]
+    method: Option<String>,
     /// A JSON body to send; `-` reads it from stdin.
     #[arg(short = 'd', long = "data")]
     data: Option<String>,
@@ -42,8 +42,11 @@ pub async fn run(ctx: &Ctx, args: ApiArgs) -> Result<(), Error> {
         }
         other => other.map(str::to_owned),
     };
+    let method = args
+        .method
+        .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.to_owned());
     let call = ApiCall {
-        method: args.method,
+        method,
         path: args.path,
         body,
     };

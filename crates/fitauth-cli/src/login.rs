@@ -48,8 +48,9 @@ pub struct LoginArgs {
     /// token) or `client-credentials` (Fitbit server apps: an app token with no user).
     #[arg(long, default_value = "code")]
     grant: String,
-    /// The token's lifetime: implicit `1d`, `1w`, `30d` or `1y`; client credentials `1h`, `8h`,
-    /// `1d`, `1w`, `30d` or `1y` (or seconds).
+    /// The access token's lifetime: code `8h` (the default) or `1h` (Fitbit; its refreshes keep
+    /// it); implicit `1d`, `1w`, `30d` or `1y`; client credentials `1h`, `8h`, `1d`, `1w`, `30d`
+    /// or `1y` (or seconds).
     #[arg(long)]
     lifetime: Option<String>,
     /// Name to store the account under. Default: named after the person who signs in (the same
@@ -194,13 +195,6 @@ fn lifetime(text: &str) -> Result<u64, Error> {
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
     let grant = grant(&args.grant)?;
     let lifetime = args.lifetime.as_deref().map(lifetime).transpose()?;
-    if lifetime.is_some() && grant == Grant::Code {
-        return Err(Error::Invalid(
-            "--lifetime goes with --grant implicit or client-credentials; a code-flow token's \
-             lifetime is the provider's"
-                .into(),
-        ));
-    }
     let fitauth = ctx.fitauth()?;
     // The sandbox lives as long as this login; its tokens keep working while a `fitauth sandbox`
     // on the same address runs (see the README).

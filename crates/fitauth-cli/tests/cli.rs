@@ -573,8 +573,11 @@ async fn a_dead_refresh_token_asks_to_reconnect_and_revoke_removes_secrets() {
         .into_iter()
         .filter(|r| r["path"] == "/oauth2/revoke")
         .collect();
-    assert_eq!(revokes.len(), 3);
+    // The access token no longer counted (404), so the refresh token was sent too (404 as well:
+    // the grant was revoked at the provider).
+    assert_eq!(revokes.len(), 4);
     assert_eq!(revokes[2]["status"], 404, "{:?}", revokes[2]);
+    assert_eq!(revokes[3]["status"], 404, "{:?}", revokes[3]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1092,6 +1095,51 @@ async fn a_token_from_elsewhere_is_imported_once_the_provider_says_it_is_active(
     h.ok(&["refresh", "--account", "mine"]).await;
     assert_ne!(h.stored_refresh_token("mine").unwrap(), refresh.secret());
 
+    // Only an access token for the same person: the account is updated and keeps renewing.
+    let fresh = h.run_with(&["token", "--account", "there"], there).await;
+    let fresh = String::from_utf8(fresh.stdout).unwrap();
+    let out = h
+        .run_with_stdin(&["import", "--provider", "sandbox"], fresh.trim())
+        .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Updated the existing account \"mine\"."),
+        "{out:?}"
+    );
+    let mine = &status_json(&h.ok(&["status", "--json", "--account", "mine"]).await)[0];
+    assert_eq!(mine["has_refresh_token"], true, "kept: {mine}");
+
+    // A token issued to another client is refused, naming both.
+    h.ok(&[
+        "login",
+        "--provider",
+        "fitbit",
+        "--client-id",
+        "sandbox-server",
+        "--client-secret",
+        "sandbox-secret",
+        "--app-type",
+        "server",
+        "--grant",
+        "client-credentials",
+        "--account",
+        "app",
+    ])
+    .await;
+    let out = h
+        .run_with_stdin(
+            &["import", "--provider", "fitbit", "--app", "sandbox-server"],
+            fresh.trim(),
+        )
+        .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr
+                .contains("issued to the client \"sandbox-client\", not to \"sandbox-server\""),
+        "{stderr}"
+    );
+
     // A token the provider no longer takes is refused, and nothing is stored.
     h.revoke_at_provider("mine").await;
     let dead = h.ok(&["token", "--account", "mine"]).await;
@@ -1104,7 +1152,11 @@ async fn a_token_from_elsewhere_is_imported_once_the_provider_says_it_is_active(
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not active"), "{stderr}");
-    assert_eq!(status_json(&h.ok(&["status", "--json"]).await).len(), 1);
+    assert_eq!(
+        status_json(&h.ok(&["status", "--json"]).await).len(),
+        2,
+        "mine and the app token; nothing imported"
+    );
     // Nothing on standard input: said.
     let out = h
         .run_with_stdin(&["import", "--provider", "sandbox"], "")
@@ -1156,7 +1208,7 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
         ),
         (
             with(&client, &["--grant", "implicit", "--lifetime", "172800"]),
-            "Fitbit accepts implicit token lifetimes",
+            "Fitbit gives implicit tokens a lifetime of 86400",
         ),
         (
             with(&client, &["--grant", "implicit", "--redirect", "loopback"]),
@@ -1164,7 +1216,7 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
         ),
         (
             with(&client, &["--lifetime", "1d"]),
-            "--lifetime goes with --grant implicit or client-credentials",
+            "Fitbit gives tokens from the code grant a lifetime of 28800 seconds (8 hours) or 3600",
         ),
     ] {
         let line = h.fails(&args).await;
@@ -1252,4 +1304,48 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
         ))
         .await;
     assert!(out.contains("Saved as account \"nopkce\""), "{out}");
+
+    // The code grant asks for a one-hour token; its refreshes keep asking for one hour.
+    h.ok(&with(&client, &["--lifetime", "1h", "--account", "hour"]))
+        .await;
+    for step in ["login", "refresh"] {
+        if step == "refresh" {
+            h.clear_requests().await;
+            h.ok(&["refresh", "--account", "hour"]).await;
+            let sent = h
+                .requests()
+                .await
+                .into_iter()
+                .find(|r| r["path"] == "/oauth2/token")
+                .unwrap();
+            assert_eq!(sent["form"]["grant_type"][0], "refresh_token", "{sent}");
+            assert_eq!(sent["form"]["expires_in"][0], "3600", "{sent}");
+        }
+        let hour = &status_json(&h.ok(&["status", "--json", "--account", "hour"]).await)[0];
+        assert_eq!(hour["has_refresh_token"], true, "{step}: {hour}");
+        let left = hour["expires_in_seconds"].as_i64().unwrap();
+        assert!((3_500..=3_600).contains(&left), "{step}: {hour}");
+    }
+    // Google sets its own lifetimes: refused before any request.
+    h.clear_requests().await;
+    let line = h
+        .fails(&[
+            "login",
+            "--provider",
+            "google-health",
+            "--client-id",
+            "sandbox-google",
+            "--client-secret",
+            "sandbox-google-secret",
+            "--scopes",
+            GOOGLE_SLEEP,
+            "--lifetime",
+            "1h",
+        ])
+        .await;
+    assert!(
+        line.contains("Google sets the lifetime of its tokens itself"),
+        "{line}"
+    );
+    assert!(h.requests().await.is_empty());
 }

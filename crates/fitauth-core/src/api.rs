@@ -79,7 +79,8 @@ pub fn curl_command(method: &str, url: &str, account: &str, body: Option<&str>) 
     ));
     if let Some(body) = body.filter(|b| !b.trim().is_empty()) {
         parts.push("-H 'Content-Type: application/json'".into());
-        parts.push(format!("--data {}", shell_word(body)));
+        // --data-raw: a body starting with @ is text, not a file to read.
+        parts.push(format!("--data-raw {}", shell_word(body)));
     }
     parts.join(" ")
 }
@@ -118,6 +119,13 @@ pub fn address(base: &Url, path: &str) -> Result<Url, Error> {
         )));
     }
     Ok(url)
+}
+
+/// Refuses a call that could not be sent (an unknown method, a path off the API), before any
+/// token is fetched for it.
+pub fn check(base: &Url, call: &ApiCall) -> Result<(), Error> {
+    method(&call.method)?;
+    address(base, &call.path).map(drop)
 }
 
 impl OAuthClient {
@@ -199,7 +207,7 @@ mod tests {
         assert_eq!(
             curl_command("post", "https://h/x?a=1&b=2", "it's", Some("{\"a\":1}")),
             "curl -X POST 'https://h/x?a=1&b=2' -H \"Authorization: Bearer $(fitauth token \
-             --account 'it'\\''s')\" -H 'Content-Type: application/json' --data '{\"a\":1}'"
+             --account 'it'\\''s')\" -H 'Content-Type: application/json' --data-raw '{\"a\":1}'"
         );
     }
 

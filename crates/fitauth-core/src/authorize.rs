@@ -17,6 +17,10 @@ pub const PENDING_LIFETIME_SECS: i64 = 600;
 
 /// Lifetimes Fitbit accepts for implicit-grant tokens.
 pub const IMPLICIT_LIFETIMES: [u64; 4] = [86_400, 604_800, 2_592_000, 31_536_000];
+/// Lifetimes Fitbit's token endpoint has listed for the code grant and the refresh
+/// (<https://dev.fitbit.com/build/reference/web-api/authorization/oauth2-token/>): 8 hours, the
+/// default, and 1 hour.
+pub const CODE_LIFETIMES: [u64; 2] = [28_800, 3_600];
 
 /// What the authorize endpoint should send back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -39,7 +43,8 @@ pub struct AuthorizeOptions {
     pub pkce: bool,
     /// `consent`, `login`, `login consent`, `none` (Fitbit); `consent`, `select_account` (Google).
     pub prompt: Option<String>,
-    /// Implicit grant only: the token lifetime to request.
+    /// The token lifetime to request: the implicit grant's (on the authorize URL), or the code
+    /// grant's (sent with the code exchange; Fitbit only, 28800 or 3600 seconds).
     pub expires_in: Option<u64>,
     /// Google only: pre-select an account.
     pub login_hint: Option<String>,
@@ -87,6 +92,9 @@ pub struct PendingAuthorization {
     pub verifier: Option<PkceVerifier>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Code grant: the access token lifetime to ask the token endpoint for (`expires_in`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<u64>,
     pub authorize_url: Url,
 }
 
@@ -117,6 +125,9 @@ impl PendingAuthorization {
             verifier,
             created_at: now,
             expires_at: now + PENDING_LIFETIME_SECS,
+            token_lifetime: options
+                .expires_in
+                .filter(|_| options.response_type == ResponseType::Code),
             authorize_url,
         })
     }
@@ -159,6 +170,11 @@ fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Err
                     "Google desktop clients cannot use the implicit grant".into(),
                 ));
             }
+            if options.expires_in.is_some() {
+                return Err(Error::Invalid(
+                    "Google sets the lifetime of its tokens itself; leave --lifetime out".into(),
+                ));
+            }
         }
         ProviderKind::Fitbit => {
             // Only a server app, which authenticates with its secret, may leave PKCE out
@@ -173,20 +189,27 @@ fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Err
                         .into(),
                 ));
             }
-            if options.response_type == ResponseType::Token {
-                if config.app_type == AppType::Server {
-                    return Err(Error::Invalid(
-                        "Fitbit server apps cannot use the implicit grant; use the code flow"
-                            .into(),
-                    ));
-                }
-                if let Some(lifetime) = options.expires_in {
-                    if !IMPLICIT_LIFETIMES.contains(&lifetime) {
-                        return Err(Error::Invalid(format!(
-                            "Fitbit accepts implicit token lifetimes of 86400, 604800, 2592000 or \
-                             31536000 seconds, not {lifetime}"
-                        )));
-                    }
+            if options.response_type == ResponseType::Token && config.app_type == AppType::Server {
+                return Err(Error::Invalid(
+                    "Fitbit server apps cannot use the implicit grant; use the code flow".into(),
+                ));
+            }
+            if let Some(lifetime) = options.expires_in {
+                let (offered, what) = match options.response_type {
+                    ResponseType::Code => (
+                        &CODE_LIFETIMES[..],
+                        "tokens from the code grant a lifetime of 28800 seconds (8 hours) or \
+                         3600 (1 hour)",
+                    ),
+                    ResponseType::Token => (
+                        &IMPLICIT_LIFETIMES[..],
+                        "implicit tokens a lifetime of 86400, 604800, 2592000 or 31536000 seconds",
+                    ),
+                };
+                if !offered.contains(&lifetime) {
+                    return Err(Error::Invalid(format!(
+                        "Fitbit gives {what}, not {lifetime}"
+                    )));
                 }
             }
         }
@@ -311,6 +334,29 @@ mod tests {
         assert_eq!(q["expires_in"], "604800");
         assert!(!q.contains_key("code_challenge"));
         assert!(p.verifier.is_none());
+    }
+
+    #[test]
+    fn a_code_grant_lifetime_goes_to_the_exchange_not_the_url() {
+        let cfg = ClientConfig::new(Provider::fitbit(), "ABC123", AppType::Client);
+        let mut opts = AuthorizeOptions::code(vec!["sleep".into()], "fitauth://callback");
+        opts.expires_in = Some(3_600);
+        let p = PendingAuthorization::start(&cfg, opts.clone()).unwrap();
+        assert_eq!(p.token_lifetime, Some(3_600));
+        assert!(!params(&p.authorize_url).contains_key("expires_in"));
+        opts.expires_in = Some(86_400);
+        let e = PendingAuthorization::start(&cfg, opts.clone()).unwrap_err();
+        assert!(
+            e.to_string().contains("28800 seconds (8 hours) or 3600"),
+            "{e}"
+        );
+        // Google sets its own lifetimes.
+        let google = ClientConfig::new(Provider::google_health(), "g.apps", AppType::Client)
+            .with_secret(Some(ClientSecret::new("s")));
+        opts.expires_in = Some(3_600);
+        opts.redirect_uri = "http://127.0.0.1:5555/".into();
+        let e = PendingAuthorization::start(&google, opts).unwrap_err();
+        assert!(e.to_string().contains("Google sets the lifetime"), "{e}");
     }
 
     #[test]

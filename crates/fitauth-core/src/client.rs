@@ -14,6 +14,8 @@ pub struct OAuthClient {
     pub(crate) config: ClientConfig,
     /// Files this client's exchanges under an account (or a sign-in) in the log.
     tag: Option<String>,
+    /// The access-token lifetime a refresh asks for (`expires_in`), when not the default.
+    pub(crate) refresh_lifetime: Option<u64>,
 }
 
 impl OAuthClient {
@@ -22,7 +24,22 @@ impl OAuthClient {
             http,
             config,
             tag: None,
+            refresh_lifetime: None,
         }
+    }
+
+    /// The same client, its refreshes asking for tokens that live as long as `account`'s: a
+    /// Fitbit token asked for with one hour (`expires_in=3600`) keeps one hour; any other is
+    /// left to the provider's default (8 hours for Fitbit).
+    pub fn for_account(mut self, account: &crate::Account) -> Self {
+        let lifetime = account
+            .expires_at
+            .map(|e| e.saturating_sub(account.issued_at));
+        self.refresh_lifetime = (account.provider == ProviderKind::Fitbit
+            && account.has_refresh_token
+            && lifetime == Some(3_600))
+        .then_some(3_600);
+        self
     }
 
     /// The same client, its exchanges filed under `tag` in the log.

@@ -37,6 +37,9 @@ impl OAuthClient {
         if let Some(verifier) = &pending.verifier {
             request = request.field("code_verifier", verifier.secret());
         }
+        if let Some(lifetime) = pending.token_lifetime {
+            request = request.field("expires_in", lifetime.to_string());
+        }
         let reply = self.call(self.authenticate(request)?).await?;
         let tokens =
             parse_token_response(reply.status, &reply.body, &reply.redacted_body, now_unix())?;

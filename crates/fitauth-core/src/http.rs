@@ -184,7 +184,7 @@ impl HttpClient {
                 builder = builder
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(raw.clone());
-                redactor.redact(raw)
+                httplog::redact_body(raw, &redactor)
             }
             None if method == Method::Post => {
                 request_headers.push((

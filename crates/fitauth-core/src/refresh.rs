@@ -35,9 +35,12 @@ impl Default for RetryPolicy {
 impl OAuthClient {
     /// One refresh request.
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        let request = Request::post(Operation::Refresh, &self.config.provider.endpoints.token)
+        let mut request = Request::post(Operation::Refresh, &self.config.provider.endpoints.token)
             .field("grant_type", "refresh_token")
             .field("refresh_token", refresh_token.secret());
+        if let Some(lifetime) = self.refresh_lifetime {
+            request = request.field("expires_in", lifetime.to_string());
+        }
         let reply = self.call(self.authenticate(request)?).await?;
         let mut tokens =
             parse_token_response(reply.status, &reply.body, &reply.redacted_body, now_unix())?;

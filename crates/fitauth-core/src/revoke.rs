@@ -101,7 +101,11 @@ impl OAuthClient {
         }
         // Fitbit answers 404 for a token it does not know (any more): there is nothing left to
         // revoke (<https://dev.fitbit.com/build/reference/web-api/authorization/revoke-token/>).
-        if reply.status == 404 && self.kind() == ProviderKind::Fitbit {
+        // Only Fitbit's own JSON error counts: a proxy's or a wrong address's 404 page does not
+        // say the token is unknown.
+        let fitbit_json = serde_json::from_str::<serde_json::Value>(&reply.body)
+            .is_ok_and(|v| v.get("errors").is_some_and(|e| e.is_array()));
+        if reply.status == 404 && self.kind() == ProviderKind::Fitbit && fitbit_json {
             tracing::info!(provider = %self.kind(), "the provider no longer knows the token");
             return Ok(Revoked::Unknown);
         }

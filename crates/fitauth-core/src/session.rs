@@ -101,7 +101,9 @@ impl SessionManager {
             s.client_config(&app)
         })
         .await?;
-        Ok(OAuthClient::new(config, self.http.clone()).with_tag(account.id.clone()))
+        Ok(OAuthClient::new(config, self.http.clone())
+            .with_tag(account.id.clone())
+            .for_account(account))
     }
 
     /// An access token valid for at least [`MIN_VALIDITY_SECS`], refreshed first if needed.

@@ -188,6 +188,7 @@ fn validate(dialect: Dialect, p: &[(String, String)], now: i64) -> Result<Consen
         challenge,
         implicit,
         implicit_lifetime,
+        prompt: first(p, "prompt").map(str::to_owned),
         created_at: now,
     })
 }
@@ -247,9 +248,10 @@ fn consent_html(request: &ConsentRequest, request_id: &str, dialect: Dialect) ->
             )
         })
         .collect();
+    let asked = prompt_notice(request.prompt.as_deref());
     format!(
         "<h1>{app} wants to access your data</h1>\
-         <p>Choose what to share. You can change this later by revoking access.</p>\
+         {asked}<p>Choose what to share. You can change this later by revoking access.</p>\
          <form method=\"post\" action=\"{action}\">\
          <input type=\"hidden\" name=\"request_id\" value=\"{rid}\">\
          <label for=\"user\" style=\"border:0;display:block\">Signed in as</label>\
@@ -259,6 +261,34 @@ fn consent_html(request: &ConsentRequest, request_id: &str, dialect: Dialect) ->
          <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button></div></form>",
         app = escape(app),
         rid = escape(request_id),
+    )
+}
+
+/// What `prompt` asked of this page, said on it. Fitbit: `login` makes the person sign in again,
+/// `consent` shows the page even for scopes already granted, both together do both, and `none`
+/// is the default behaviour
+/// (<https://dev.fitbit.com/build/reference/web-api/authorization/authorize/>); Google's
+/// `select_account` asks which account, `consent` the same as Fitbit's.
+fn prompt_notice(prompt: Option<&str>) -> String {
+    let words: Vec<&str> = prompt.unwrap_or_default().split_whitespace().collect();
+    let mut said = Vec::new();
+    if words.contains(&"login") {
+        said.push("The app asked you to sign in again (prompt=login): choose who you are below.");
+    }
+    if words.contains(&"select_account") {
+        said.push("The app asked you to choose an account (prompt=select_account).");
+    }
+    if words.contains(&"consent") {
+        said.push(
+            "The app asked to show this page even for what you already shared (prompt=consent).",
+        );
+    }
+    if said.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<p id=\"prompt\" class=\"prompt\">{}</p>",
+        escape(&said.join(" "))
     )
 }
 

@@ -17,6 +17,17 @@ pub fn too_many_requests() -> Response {
 /// Counts one request for (user, client); returns the headers to send and whether it is over
 /// the limit.
 pub fn count(inner: &mut Inner, user: &str, client: &str) -> (HeaderMap, bool) {
+    tally(inner, user, client, true)
+}
+
+/// The headers for (user, client) as they stand, counting nothing: Fitbit shows them on its
+/// token and revoke answers too, and whether it counts those calls is not documented
+/// (<https://dev.fitbit.com/build/reference/web-api/developer-guide/application-design/#Rate-Limits>).
+pub fn peek(inner: &mut Inner, user: &str, client: &str) -> HeaderMap {
+    tally(inner, user, client, false).0
+}
+
+fn tally(inner: &mut Inner, user: &str, client: &str, counted: bool) -> (HeaderMap, bool) {
     let now = inner.now();
     let into_hour = now.rem_euclid(3600);
     let hour = now.saturating_sub(into_hour);
@@ -29,8 +40,8 @@ pub fn count(inner: &mut Inner, user: &str, client: &str) -> (HeaderMap, bool) {
         bucket.hour = hour;
         bucket.count = 0;
     }
-    let over = bucket.count >= limit;
-    if !over {
+    let over = counted && bucket.count >= limit;
+    if counted && !over {
         bucket.count += 1;
     }
     let remaining = limit.saturating_sub(bucket.count);

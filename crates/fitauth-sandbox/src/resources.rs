@@ -73,7 +73,8 @@ fn authorize_bearer(
     Ok((grant, headers))
 }
 
-fn with_headers(mut response: Response, headers: HeaderMap) -> Response {
+/// `response` with `headers` added (the `Fitbit-Rate-Limit-*` ones).
+pub(crate) fn with_headers(mut response: Response, headers: HeaderMap) -> Response {
     response.headers_mut().extend(headers);
     response
 }
@@ -237,25 +238,42 @@ pub async fn fitbit_revoke(
         .access
         .get(token.as_str())
         .is_some_and(|g| g.dialect == Dialect::Fitbit && !g.revoked && g.user.is_none());
+    let client_id = client.app.client_id;
+    // The rate-limit headers of the person the token belongs to, else the client's own.
+    let client_bucket = format!("client:{client_id}");
     match grant_of(&inner, Dialect::Fitbit, token) {
-        Some((user, client_id)) => {
-            if client_id == client.app.client_id {
-                revoke_grant(&mut inner, Dialect::Fitbit, &client_id, &user);
+        Some((user, grant_client)) => {
+            if grant_client == client_id {
+                revoke_grant(&mut inner, Dialect::Fitbit, &grant_client, &user);
             }
+            let rate = ratelimit::peek(&mut inner, &user, client_id);
+            with_headers(
+                (StatusCode::OK, axum::Json(json!({}))).into_response(),
+                rate,
+            )
         }
         // A client-credentials token has no user's grant to end.
-        None if app_token => {}
+        None if app_token => {
+            let rate = ratelimit::peek(&mut inner, &client_bucket, client_id);
+            with_headers(
+                (StatusCode::OK, axum::Json(json!({}))).into_response(),
+                rate,
+            )
+        }
         // Fitbit answers 404 for a token it does not know, or no longer knows (revoked,
         // replaced): <https://dev.fitbit.com/build/reference/web-api/authorization/revoke-token/>.
         None => {
-            return fitbit_error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "The token is unknown: it was never issued, or was revoked or replaced.",
+            let rate = ratelimit::peek(&mut inner, &client_bucket, client_id);
+            with_headers(
+                fitbit_error(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "The token is unknown: it was never issued, or was revoked or replaced.",
+                ),
+                rate,
             )
         }
     }
-    (StatusCode::OK, axum::Json(json!({}))).into_response()
 }
 
 pub async fn google_revoke(

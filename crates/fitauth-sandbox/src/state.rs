@@ -59,6 +59,8 @@ pub struct ConsentRequest {
     pub challenge: Option<(String, String)>,
     pub implicit: bool,
     pub implicit_lifetime: i64,
+    /// `prompt` as sent (`login`, `consent`, `login consent`, `select_account`, …).
+    pub prompt: Option<String>,
     pub created_at: i64,
 }
 

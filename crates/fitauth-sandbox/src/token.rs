@@ -16,6 +16,8 @@ use subtle::ConstantTimeEq;
 use crate::clients::{self, App, AppKind, Dialect};
 use crate::jwt;
 use crate::pkce;
+use crate::ratelimit;
+use crate::resources::with_headers;
 use crate::respond::{fitbit_error, oauth_error};
 use crate::state::{
     random_token, AccessGrant, Inner, RefreshGrant, RefreshState, Shared, CODE_LIFETIME,
@@ -302,14 +304,10 @@ fn redeem(
 fn fitbit_code(inner: &mut Inner, app: &App, form: &HashMap<String, String>) -> Response {
     let bad = |t: &str, m: String| fitbit_error(StatusCode::BAD_REQUEST, t, &m);
     let code = form.get("code").cloned().unwrap_or_default();
-    if let Some(e) = form.get("expires_in") {
-        if e != "28800" {
-            return bad(
-                "invalid_request",
-                format!("Invalid expires_in parameter value: {e}"),
-            );
-        }
-    }
+    let lifetime = match pair_lifetime(form) {
+        Ok(l) => l,
+        Err(e) => return bad("invalid_request", e),
+    };
     let (user, scopes) = match redeem(inner, Dialect::Fitbit, app, form) {
         Ok(ok) => ok,
         Err(CodeProblem::Missing) => {
@@ -346,11 +344,25 @@ fn fitbit_code(inner: &mut Inner, app: &App, form: &HashMap<String, String>) -> 
             grant.state = RefreshState::Revoked;
         }
     }
-    let (access, refresh, body) = fitbit_pair(inner, app.client_id, &user, &scopes);
+    let (access, refresh, body) = fitbit_pair(inner, app.client_id, &user, &scopes, lifetime);
     if let Some(g) = inner.codes.get_mut(&code) {
         g.minted = vec![access, refresh];
     }
-    (StatusCode::OK, axum::Json(body)).into_response()
+    let rate = ratelimit::peek(inner, &user, app.client_id);
+    with_headers((StatusCode::OK, axum::Json(body)).into_response(), rate)
+}
+
+/// The access token's lifetime a code exchange or refresh asks for: `expires_in` 28800 (the
+/// default) or 3600, the two values Fitbit's token reference has listed
+/// (<https://dev.fitbit.com/build/reference/web-api/authorization/oauth2-token/>,
+/// <https://dev.fitbit.com/build/reference/web-api/authorization/refresh-token/>).
+fn pair_lifetime(form: &HashMap<String, String>) -> Result<Option<i64>, String> {
+    match form.get("expires_in").map(String::as_str) {
+        None => Ok(None),
+        Some("28800") => Ok(Some(28_800)),
+        Some("3600") => Ok(Some(3_600)),
+        Some(other) => Err(format!("Invalid expires_in parameter value: {other}")),
+    }
 }
 
 fn fitbit_pair(
@@ -358,8 +370,13 @@ fn fitbit_pair(
     client_id: &str,
     user: &str,
     scopes: &[String],
+    asked: Option<i64>,
 ) -> (String, String, Value) {
-    let lifetime = inner.access_lifetime(FITBIT_ACCESS_LIFETIME);
+    // The test-time override (`access_token_ttl_secs`) wins over what the client asked for.
+    let lifetime = match (inner.settings.access_token_ttl_secs, asked) {
+        (None, Some(asked)) => asked,
+        _ => inner.access_lifetime(FITBIT_ACCESS_LIFETIME),
+    };
     let access = mint_access(
         inner,
         Dialect::Fitbit,
@@ -390,6 +407,10 @@ fn fitbit_refresh(inner: &mut Inner, app: &App, form: &HashMap<String, String>) 
             "invalid_grant",
             &format!("Refresh token invalid: {token}"),
         )
+    };
+    let lifetime = match pair_lifetime(form) {
+        Ok(l) => l,
+        Err(e) => return fitbit_error(StatusCode::BAD_REQUEST, "invalid_request", &e),
     };
     let Some(grant) = inner
         .refresh
@@ -427,7 +448,8 @@ fn fitbit_refresh(inner: &mut Inner, app: &App, form: &HashMap<String, String>) 
                 && refresh_unused
             {
                 inner.refresh_stats.count(Presented::WithinGrace);
-                (StatusCode::OK, axum::Json(response)).into_response()
+                let rate = ratelimit::peek(inner, &grant.user, app.client_id);
+                with_headers((StatusCode::OK, axum::Json(response)).into_response(), rate)
             } else {
                 inner.refresh_stats.count(Presented::Stale);
                 invalid()
@@ -436,7 +458,7 @@ fn fitbit_refresh(inner: &mut Inner, app: &App, form: &HashMap<String, String>) 
         RefreshState::Active => {
             inner.refresh_stats.count(Presented::Active);
             let (access, refresh, body) =
-                fitbit_pair(inner, app.client_id, &grant.user, &grant.scopes);
+                fitbit_pair(inner, app.client_id, &grant.user, &grant.scopes, lifetime);
             if let Some(g) = inner.refresh.get_mut(token) {
                 g.state = RefreshState::Rotated {
                     at: now,
@@ -445,7 +467,8 @@ fn fitbit_refresh(inner: &mut Inner, app: &App, form: &HashMap<String, String>) 
                     new_refresh: refresh,
                 };
             }
-            (StatusCode::OK, axum::Json(body)).into_response()
+            let rate = ratelimit::peek(inner, &grant.user, app.client_id);
+            with_headers((StatusCode::OK, axum::Json(body)).into_response(), rate)
         }
     }
 }
@@ -488,7 +511,10 @@ fn fitbit_client_credentials(
         lifetime,
     );
     let body = json!({ "access_token": access, "expires_in": lifetime, "token_type": "Bearer" });
-    (StatusCode::OK, axum::Json(body)).into_response()
+    // An app token has no user: the client's own bucket.
+    let who = format!("client:{}", client.app.client_id);
+    let rate = ratelimit::peek(inner, &who, client.app.client_id);
+    with_headers((StatusCode::OK, axum::Json(body)).into_response(), rate)
 }
 
 /// Google client authentication: `client_secret_post` or `client_secret_basic`.

@@ -93,6 +93,36 @@ async fn consent_page_has_the_form_a_person_fills_in() {
     ] {
         assert!(html.contains(needle), "missing {needle}");
     }
+    assert!(!html.contains("id=\"prompt\""), "no prompt, nothing said");
+    // `prompt` is said on the page: what the app asked of the person.
+    for (prompt, login, consent) in [
+        ("login", true, false),
+        ("consent", false, true),
+        ("login%20consent", true, true),
+        ("none", false, false),
+    ] {
+        let html = http
+            .get(fitbit_authorize(
+                sandbox.base_url(),
+                &format!("&prompt={prompt}"),
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            html.contains("sign in again (prompt=login)"),
+            login,
+            "{prompt}: {html}"
+        );
+        assert_eq!(
+            html.contains("(prompt=consent)"),
+            consent,
+            "{prompt}: {html}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -945,4 +975,124 @@ async fn revoking_either_token_ends_the_grant_and_an_unknown_one_is_404() {
         assert_eq!(body["errors"][0]["errorType"], "not_found", "{body}");
     }
     assert_eq!(revoke("never-issued".into()).await.status(), 404);
+}
+
+/// `expires_in` on the code exchange and the refresh: 28800 or 3600, anything else refused;
+/// the token, refresh and revoke answers carry the `Fitbit-Rate-Limit-*` headers without
+/// counting, and the profile call (which counts) moves them.
+#[tokio::test]
+async fn token_lifetimes_on_exchange_and_refresh_and_rate_limit_headers_everywhere() {
+    let (sandbox, http) = start(true).await;
+    let base = sandbox.base_url();
+    let code = |http: reqwest::Client| async move {
+        let loc = location(&http.get(fitbit_authorize(base, "")).send().await.unwrap());
+        query_param(&loc, "code").unwrap()
+    };
+    let token_call = |form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}/oauth2/token"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let exchange_form = |code: String, lifetime: &str| {
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_id", "sandbox-client".into()),
+            ("code", code),
+            ("redirect_uri", "fitauth://callback".into()),
+            ("code_verifier", VERIFIER.into()),
+        ];
+        if !lifetime.is_empty() {
+            form.push(("expires_in", lifetime.into()));
+        }
+        form
+    };
+    let limit = |resp: &reqwest::Response, name: &str| -> i64 {
+        resp.headers()[format!("fitbit-rate-limit-{name}").as_str()]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+
+    // A lifetime Fitbit does not offer: refused, and the code is not spent.
+    let c = code(http.clone()).await;
+    let refused = token_call(exchange_form(c.clone(), "7200")).await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expires_in"),
+        "{body}"
+    );
+    let one_hour = token_call(exchange_form(c, "3600")).await;
+    assert_eq!(one_hour.status(), 200);
+    assert_eq!(limit(&one_hour, "limit"), 150);
+    assert_eq!(
+        limit(&one_hour, "remaining"),
+        150,
+        "the token call is not counted"
+    );
+    assert!((1..=3600).contains(&limit(&one_hour, "reset")));
+    let tokens: Value = one_hour.json().await.unwrap();
+    assert_eq!(tokens["expires_in"], 3600, "{tokens}");
+
+    // The profile call counts.
+    let access = tokens["access_token"].as_str().unwrap();
+    let profile = http
+        .get(format!("{base}/1/user/-/profile.json"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 200);
+    assert_eq!(limit(&profile, "remaining"), 149);
+
+    // The refresh asks for 8 hours; its answer shows the person's bucket as it stands.
+    let refresh_form = |token: &Value, lifetime: &str| {
+        vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("client_id", "sandbox-client".into()),
+            ("refresh_token", token.as_str().unwrap().into()),
+            ("expires_in", lifetime.into()),
+        ]
+    };
+    let refreshed = token_call(refresh_form(&tokens["refresh_token"], "28800")).await;
+    assert_eq!(refreshed.status(), 200);
+    assert_eq!(limit(&refreshed, "remaining"), 149);
+    let pair: Value = refreshed.json().await.unwrap();
+    assert_eq!(pair["expires_in"], 28800, "{pair}");
+    let bad = token_call(refresh_form(&pair["refresh_token"], "86400")).await;
+    assert_eq!(
+        bad.status(),
+        400,
+        "a day is the implicit grant's, not a refresh's"
+    );
+
+    // Revoke, known or not: the headers too.
+    let revoked = http
+        .post(format!("{base}/oauth2/revoke"))
+        .form(&[
+            ("token", pair["refresh_token"].as_str().unwrap()),
+            ("client_id", "sandbox-client"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(limit(&revoked, "remaining"), 149);
+    let unknown = http
+        .post(format!("{base}/oauth2/revoke"))
+        .form(&[("token", "never-issued"), ("client_id", "sandbox-client")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(limit(&unknown, "limit"), 150);
 }

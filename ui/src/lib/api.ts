@@ -95,6 +95,25 @@ export interface Waiting {
   redirect_uri: string;
   started_at: number;
   expires_at: number;
+  /** The consent page's address, to copy into another browser or profile. */
+  authorize_url: string;
+  grant: Grant;
+  /** False when the person asked for the address instead of the system browser. */
+  browser_opened: boolean;
+}
+
+/** How to get the token (Connect's "Advanced" part). */
+export type Grant = 'code' | 'implicit' | 'client_credentials';
+
+export interface AdvancedConnect {
+  grant: Grant;
+  pkce: boolean;
+  /** Fitbit's `none`, `login`, `consent`, `login consent`; Google's `consent`, `select_account`. */
+  prompt: string | null;
+  /** Seconds (`expires_in`); null for the provider's default. */
+  lifetime: number | null;
+  /** Show the address instead of opening the system browser. */
+  no_browser: boolean;
 }
 
 export interface ConnectedView {
@@ -307,8 +326,19 @@ export const api = {
   scopeCatalog: (provider: ProviderKind) => call<ScopeInfo[]>('scope_catalog', { provider }),
   /** `app`: the registration to use (null: the first of the chosen provider); `account`: the
    *  name to store under, trimmed (null: named after the person who signs in). */
-  startConnect: (choice: Choice, scopes: string[], app?: string | null, account?: string | null) =>
-    call<Waiting>('start_connect', { request: { choice, scopes, app: app ?? null, account: account ?? null } }),
+  startConnect: (
+    choice: Choice,
+    scopes: string[],
+    app?: string | null,
+    account?: string | null,
+    advanced?: AdvancedConnect | null,
+  ) =>
+    call<Waiting>('start_connect', {
+      request: { choice, scopes, app: app ?? null, account: account ?? null, ...(advanced ?? {}) },
+    }),
+  /** The client-credentials grant: an app token (a Fitbit server app's; no user, no browser). */
+  getAppToken: (registration: string, lifetime: number | null, account: string | null) =>
+    call<ConnectedView>('get_app_token', { registration, lifetime, account }),
   cancelConnect: () => call<void>('cancel_connect'),
   pasteRedirect: (address: string) => call<ConnectedView>('paste_redirect', { address }),
   listAccounts: () => call<AccountView[]>('list_accounts'),

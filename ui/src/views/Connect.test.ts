@@ -11,9 +11,10 @@ type Calls = { cmd: string; args: Record<string, unknown> }[];
 function backend(over: Record<string, (args: Record<string, unknown>) => unknown> = {}): Calls {
   const calls: Calls = [];
   mockIPC(
-    (cmd, args) => {
-      calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
-      if (over[cmd]) return over[cmd]((args ?? {}) as Record<string, unknown>);
+    (cmd, a) => {
+      calls.push({ cmd, args: (a ?? {}) as Record<string, unknown> });
+      if (over[cmd]) return over[cmd]((a ?? {}) as Record<string, unknown>);
+      const args = (a ?? {}) as Record<string, unknown>;
       switch (cmd) {
         case 'scope_catalog':
           return fitbitScopes;
@@ -26,6 +27,9 @@ function backend(over: Record<string, (args: Record<string, unknown>) => unknown
             redirect_uri: 'fitauth://callback',
             started_at: NOW,
             expires_at: NOW + 600,
+            authorize_url: 'http://127.0.0.1:40001/oauth2/authorize?client_id=sandbox-client&state=st8',
+            grant: (args.request as { grant?: string }).grant ?? 'code',
+            browser_opened: !(args.request as { no_browser?: boolean }).no_browser,
           };
         case 'cancel_connect':
           return null;
@@ -319,7 +323,7 @@ describe('Connect', () => {
     renderConnect();
     await userEvent.click(await screen.findByRole('button', { name: 'Connect' }));
     await userEvent.click(await screen.findByRole('button', { name: 'Paste the address instead' }));
-    await userEvent.type(screen.getByRole('textbox'), 'fitauth://callback?code=abc&state=xyz');
+    await userEvent.type(screen.getByPlaceholderText('fitauth://callback?code=…'), 'fitauth://callback?code=abc&state=xyz');
     await userEvent.click(screen.getByRole('button', { name: 'Use this address' }));
     await waitFor(() =>
       expect(calls.find((c) => c.cmd === 'paste_redirect')?.args).toEqual({
@@ -327,6 +331,74 @@ describe('Connect', () => {
       }),
     );
     expect(await screen.findByRole('heading', { name: 'Connected as Sam Sandbox' })).toBeInTheDocument();
+  });
+
+  test('advanced: the implicit grant with a lifetime and a prompt, and the address instead of the browser', async () => {
+    const calls = backend();
+    renderConnect();
+    await screen.findByRole('checkbox', { name: /Profile/ });
+    const advanced = screen.getByTestId('advanced');
+    expect(advanced).not.toHaveAttribute('open');
+    await userEvent.click(screen.getByText(/Advanced: grant, prompt, lifetime/));
+    const grant = screen.getByRole('combobox', { name: 'Grant' });
+    // The sandbox is a client app: no client credentials, and PKCE is not optional.
+    expect(Array.from((grant as HTMLSelectElement).options).map((o) => o.value)).toEqual(['code', 'implicit']);
+    expect(screen.queryByRole('checkbox', { name: /PKCE/ })).not.toBeInTheDocument();
+    await userEvent.selectOptions(grant, 'implicit');
+    expect(screen.getByText(/no refresh token: reconnect when it expires/)).toBeInTheDocument();
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Token lifetime' }), '1 week');
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Prompt' }), 'login consent');
+    await userEvent.click(screen.getByRole('checkbox', { name: /Show the sign-in address instead/ }));
+    await userEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    expect(await screen.findByText('Finish in your browser…')).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === 'start_connect')?.args).toEqual({
+      request: {
+        choice: 'sandbox',
+        scopes: ['profile'],
+        app: null,
+        account: null,
+        grant: 'implicit',
+        pkce: false,
+        prompt: 'login consent',
+        lifetime: 604800,
+        no_browser: true,
+      },
+    });
+    expect(screen.getByText(/Open the address below in the browser you want/)).toBeInTheDocument();
+    expect(screen.getByLabelText('Sign-in address')).toHaveValue(
+      'http://127.0.0.1:40001/oauth2/authorize?client_id=sandbox-client&state=st8',
+    );
+    expect(screen.getByRole('button', { name: 'Copy' })).toBeInTheDocument();
+  });
+
+  test('advanced: a server app gets an app token by client credentials, with no browser', async () => {
+    const server = { ...registration('my-server'), app_type: 'server' as const, has_client_secret: true };
+    const calls = backend({
+      get_app_token: () => connected(),
+    });
+    renderConnect([server]);
+    await userEvent.click(screen.getByRole('radio', { name: /Fitbit \(legacy API\)/ }));
+    await screen.findByRole('checkbox', { name: /Profile/ });
+    await userEvent.click(screen.getByText(/Advanced: grant, prompt, lifetime/));
+    const grant = screen.getByRole('combobox', { name: 'Grant' });
+    expect(Array.from((grant as HTMLSelectElement).options).map((o) => o.value)).toEqual([
+      'code',
+      'client_credentials',
+    ]);
+    // A server app may leave PKCE out.
+    expect(screen.getByRole('checkbox', { name: /PKCE/ })).toBeChecked();
+    await userEvent.selectOptions(grant, 'client_credentials');
+    await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Token lifetime' }), '1 hour');
+    await userEvent.click(screen.getByRole('button', { name: 'Get app token' }));
+    await waitFor(() =>
+      expect(calls.find((c) => c.cmd === 'get_app_token')?.args).toEqual({
+        registration: 'my-server',
+        lifetime: 3600,
+        account: null,
+      }),
+    );
+    expect(calls.some((c) => c.cmd === 'start_connect')).toBe(false);
+    expect(await screen.findByRole('heading', { name: /Connected as/ })).toBeInTheDocument();
   });
 
   test('a refused pasted address is explained', async () => {
@@ -343,7 +415,7 @@ describe('Connect', () => {
     renderConnect();
     await userEvent.click(await screen.findByRole('button', { name: 'Connect' }));
     await userEvent.click(await screen.findByRole('button', { name: 'Paste the address instead' }));
-    await userEvent.type(screen.getByRole('textbox'), 'fitauth://callback?code=abc&state=nope');
+    await userEvent.type(screen.getByPlaceholderText('fitauth://callback?code=…'), 'fitauth://callback?code=abc&state=nope');
     await userEvent.click(screen.getByRole('button', { name: 'Use this address' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('does not belong');
     expect(screen.getByText('Finish in your browser…')).toBeInTheDocument();

@@ -187,6 +187,11 @@ impl Fitauth {
     ) -> Result<(Account, ApiAnswer), Error> {
         let account = self.account(name).await?;
         usable(&account)?;
+        // A call that cannot be sent is refused before a token is fetched (or refreshed) for it.
+        crate::api::check(
+            &self.sessions().client_for(&account).await?.api_base(),
+            call,
+        )?;
         let answer = self
             .http()
             .within(async {
@@ -233,8 +238,11 @@ impl Fitauth {
             .await?;
         tracing::info!(account = %account.name, active = verdict.active, "introspect: verdict received");
         // Kept with the account; a verdict that cannot be kept is still the answer.
-        let (id, kept) = (account.id.clone(), verdict.clone());
-        let account = match self.blocking(move |s| s.save_verdict(&id, &kept)).await {
+        let (id, asked_at, kept) = (account.id.clone(), account.generation, verdict.clone());
+        let account = match self
+            .blocking(move |s| s.save_verdict(&id, asked_at, &kept))
+            .await
+        {
             Ok(account) => account,
             Err(e) => {
                 tracing::warn!(kind = e.kind(), "introspect: the verdict was not kept");
@@ -273,18 +281,29 @@ impl Fitauth {
                 }
             };
             tracing::info!(account = %account.name, "revoke");
-            let refresh = refresh.filter(|_| which == TokenKind::Refresh || access.is_none());
-            let outcome = match (&refresh, &access) {
-                (Some(r), _) => {
-                    let call = client.revoke(TokenToRevoke::Refresh(r));
-                    self.http().within(call).await
-                }
-                (None, Some(a)) => {
-                    let call = client.revoke(TokenToRevoke::Access(a));
-                    self.http().within(call).await
-                }
-                (None, None) => Ok(Revoked::AlreadyInvalid),
-            };
+            let outcome = self
+                .http()
+                .within(async {
+                    if let (TokenKind::Access, Some(a)) = (which, &access) {
+                        let sent = client.revoke(TokenToRevoke::Access(a)).await?;
+                        // An access token that expired (or was replaced) no longer speaks for
+                        // the grant: the refresh token, if there is one, ends it for sure
+                        // before this computer forgets it.
+                        match (&sent, &refresh) {
+                            (Revoked::Revoked, _) | (_, None) => return Ok(sent),
+                            (_, Some(r)) => {
+                                tracing::info!(account = %account.name, outcome = ?sent, "revoke: the access token no longer counted; the refresh token too");
+                                return client.revoke(TokenToRevoke::Refresh(r)).await;
+                            }
+                        }
+                    }
+                    match (&refresh, &access) {
+                        (Some(r), _) => client.revoke(TokenToRevoke::Refresh(r)).await,
+                        (None, Some(a)) => client.revoke(TokenToRevoke::Access(a)).await,
+                        (None, None) => Ok(Revoked::AlreadyInvalid),
+                    }
+                })
+                .await;
             match &outcome {
                 Ok(o) => tracing::info!(account = %account.name, outcome = ?o, "revoke: done"),
                 Err(e) => tracing::warn!(account = %account.name, kind = e.kind(), "revoke failed"),

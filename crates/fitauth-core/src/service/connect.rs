@@ -62,7 +62,9 @@ pub struct SignInRequest {
     /// The authorization code (the default) or, for Fitbit client and personal apps, the
     /// implicit grant (the token in the redirect's fragment, no refresh token).
     pub response_type: ResponseType,
-    /// The implicit grant's token lifetime in seconds (Fitbit: one day, week, 30 days or year).
+    /// The access token's lifetime in seconds: the implicit grant's (Fitbit: one day, week, 30
+    /// days or year), or the code grant's (Fitbit: 28800 or 3600, asked at the exchange and kept
+    /// by the account's refreshes).
     pub expires_in: Option<u64>,
     /// The id of the legacy Fitbit account this Google sign-in moves (see
     /// [`super::migrate`]); set by [`Fitauth::begin_migration`].
@@ -245,6 +247,8 @@ impl Fitauth {
             ResponseType::Code => {
                 let mut options = AuthorizeOptions::code(scopes.clone(), redirect_uri.clone());
                 options.pkce = request.pkce;
+                // Sent with the code exchange, not on the authorize URL.
+                options.expires_in = request.expires_in;
                 options
             }
             ResponseType::Token => {

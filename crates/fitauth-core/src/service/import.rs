@@ -9,7 +9,7 @@ use crate::clock::now_unix;
 use crate::error::Error;
 use crate::provider::ProviderKind;
 use crate::secret::{AccessToken, RefreshToken};
-use crate::store::{AppRegistration, Connection, Saved};
+use crate::store::{place, AppRegistration, Connection, Placement, Saved};
 use crate::token::TokenSet;
 
 /// A token to import.
@@ -64,6 +64,17 @@ impl Fitauth {
                 app.name
             )));
         };
+        // A token of another client (another app, the OAuth Playground) would fail at its first
+        // refresh through this registration: refused now, naming both.
+        if let Some(issued_to) = verdict.client_id.as_deref() {
+            if issued_to != app.client_id {
+                return Err(Error::Invalid(format!(
+                    "this token was issued to the client \"{issued_to}\", not to \"{}\" \
+                     (\"{}\"); import it through that client's registration",
+                    app.client_id, app.name
+                )));
+            }
+        }
         let scopes: Vec<String> = verdict.scopes.iter().map(|s| s.scope.clone()).collect();
         let now = now_unix();
         let tokens = TokenSet {
@@ -98,7 +109,7 @@ impl Fitauth {
             .and_then(|i| i.display_name.clone().or_else(|| i.full_name.clone()));
         let saved = self
             .blocking(move |s| {
-                s.save_connection(Connection {
+                let conn = Connection {
                     app: &app,
                     tokens: &tokens,
                     requested: &scopes,
@@ -107,7 +118,27 @@ impl Fitauth {
                     display_name: display_name.as_deref(),
                     email: verdict.email.as_deref(),
                     name: account.as_deref(),
-                })
+                };
+                // Only an access token, for a person whose account here can renew itself: the
+                // account keeps its refresh token (same client, same person) rather than lose it.
+                let kept = match (&tokens.refresh_token, place(&s.load()?, &conn)) {
+                    (None, Ok(Placement::Update { index, .. })) => {
+                        let existing = s.load()?.accounts[index].clone();
+                        s.refresh_token(&existing).ok().flatten()
+                    }
+                    _ => None,
+                };
+                match kept {
+                    Some(refresh) => {
+                        let mut with_refresh = tokens.clone();
+                        with_refresh.refresh_token = Some(refresh);
+                        s.save_connection(Connection {
+                            tokens: &with_refresh,
+                            ..conn
+                        })
+                    }
+                    None => s.save_connection(conn),
+                }
             })
             .await?;
         tracing::info!(account = %saved.account.name, updated = saved.updated, "token imported");

@@ -394,15 +394,21 @@ impl Store {
         })
     }
 
-    /// Keeps the provider's verdict on the account's access token with the account.
+    /// Keeps the provider's verdict on the account's access token with the account, when its
+    /// tokens are still those of generation `asked_at` (the verdict is about them). When a
+    /// refresh or a reconnect replaced them meanwhile, the verdict is about a token the account
+    /// no longer holds: nothing is kept, and the account is returned as it is.
     pub fn save_verdict(
         &self,
         id: &str,
+        asked_at: u64,
         verdict: &crate::introspect::Introspection,
     ) -> Result<Account, Error> {
         self.update(|meta, _| {
             let account = by_id_mut(meta, id)?;
-            account.last_introspection = Some(verdict.clone());
+            if account.generation == asked_at {
+                account.last_introspection = Some(verdict.clone());
+            }
             Ok(account.clone())
         })
     }

@@ -289,6 +289,43 @@ fn a_refresh_that_ends_after_a_reconnect_writes_nothing() {
 }
 
 #[test]
+fn a_verdict_about_tokens_the_account_no_longer_holds_is_not_kept() {
+    let (store, _) = store();
+    let first = connect(
+        &store,
+        None,
+        "SBX123",
+        &tokens("a1", Some("r1"), 1, "SBX123"),
+    )
+    .unwrap()
+    .account;
+    let verdict =
+        crate::introspect::parse_tokeninfo(&serde_json::json!({"aud": "c", "expires_in": 60}));
+    let kept = store
+        .save_verdict(&first.id, first.generation, &verdict)
+        .unwrap();
+    assert_eq!(kept.last_introspection.as_ref(), Some(&verdict));
+    // The question was asked of generation 1's token; a refresh replaced it before the answer.
+    let refreshed = store
+        .save_refreshed(
+            &first.id,
+            first.generation,
+            &tokens("a2", Some("r2"), 2, "SBX123"),
+        )
+        .unwrap();
+    let Refreshed::Saved(now) = refreshed else {
+        panic!("{refreshed:?}")
+    };
+    let late = crate::introspect::parse_tokeninfo(&serde_json::json!({"error": "invalid_token"}));
+    let after = store
+        .save_verdict(&now.id, first.generation, &late)
+        .unwrap();
+    assert_eq!(after.generation, now.generation);
+    assert_eq!(after.last_introspection, now.last_introspection);
+    assert_ne!(after.last_introspection.as_ref(), Some(&late));
+}
+
+#[test]
 fn a_person_who_cannot_be_told_apart_never_takes_a_named_account() {
     let (store, _) = store();
     let (reg, t) = (app(), tokens_static());
