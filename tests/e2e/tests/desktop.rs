@@ -1716,3 +1716,341 @@ async fn closed_to_the_tray_and_told_once_when_an_account_needs_the_person() {
 
     client.close().await.unwrap();
 }
+
+/// The sandbox's record of the requests it answered (`GET /_sandbox/requests`).
+fn sandbox_requests(base: &str) -> Vec<serde_json::Value> {
+    use std::io::{Read, Write};
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(hostport).unwrap();
+    write!(
+        stream,
+        "GET /_sandbox/requests HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    serde_json::from_str::<Vec<serde_json::Value>>(body).unwrap()
+}
+
+/// The query of the last authorize request the sandbox saw whose query contains `needle`.
+fn last_authorize(base: &str, needle: &str) -> String {
+    sandbox_requests(base)
+        .into_iter()
+        .rev()
+        .filter(|r| r["path"] == "/oauth2/authorize")
+        .filter_map(|r| r["query"].as_str().map(str::to_owned))
+        .find(|q| q.contains(needle))
+        .unwrap_or_else(|| panic!("no authorize request with {needle}"))
+}
+
+/// How many pages the scripted browser opened.
+fn pages_opened(work: &Path) -> usize {
+    std::fs::read_to_string(work.join("browser.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("open "))
+        .count()
+}
+
+/// An account in Inspect's list, by its name (the same person may have several).
+fn account_named(name: &str) -> String {
+    format!(
+        "//nav[@aria-label='Accounts']//button[.//span[starts-with(normalize-space(),'{name} ·')]]"
+    )
+}
+
+/// Picks `option` (its text) in the select labelled `label`.
+async fn choose(client: &Client, label: &str, option: &str) {
+    click(
+        client,
+        &format!("//label[.//span[normalize-space()='{label}']]//select/option[normalize-space()='{option}']"),
+    )
+    .await;
+}
+
+/// Types `text` into Connect's account name.
+async fn name_the_account(client: &Client, text: &str) {
+    let field = wait_for(
+        client,
+        "//label[.//span[normalize-space()='Account name']]//input",
+    )
+    .await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// The account's lifetime as stored: expires_at − issued_at, from the app's own list.
+async fn lifetime_of(client: &Client, name: &str) -> i64 {
+    let list = in_page(client, "return await invoke('list_accounts');", vec![]).await;
+    let account = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no account {name}: {list}"))
+        .clone();
+    account["expires_at"].as_i64().unwrap() - account["issued_at"].as_i64().unwrap()
+}
+
+/// Inspect's Revoke with `which` token (the option's value), then the plain sentence.
+async fn revoke_in_inspect(client: &Client, name: &str, which: &str, shot: &str) {
+    click(client, &nav("Inspect")).await;
+    click(client, &account_named(name)).await;
+    click(client, &text_button("Revoke")).await;
+    click(
+        client,
+        &format!("//select[@aria-label='Token to revoke']/option[@value='{which}']"),
+    )
+    .await;
+    screenshot(client, &format!("{shot}-confirm.png")).await;
+    click(client, &text_button("Yes, revoke")).await;
+    wait_for(
+        client,
+        &format!(
+            "//*[normalize-space()='Revoked \"{name}\" and removed its tokens from this machine.']"
+        ),
+    )
+    .await;
+    screenshot(client, &format!("{shot}.png")).await;
+}
+
+#[tokio::test]
+#[ignore = "needs tauri-driver, WebKitWebDriver, a display and a keyring: run scripts/e2e"]
+async fn every_grant_from_connects_advanced_part_ask_for_more_and_both_revokes() {
+    let (app, work, mut envs) = prepare("grants");
+    envs.extend(consenting_browser(&app, &work));
+    envs.push((
+        "FITAUTH_TEST_USER_FILE",
+        work.join("user.txt").display().to_string(),
+    ));
+    std::fs::write(work.join("user.txt"), "SBX123").unwrap();
+    let (_driver, client) = launch(&app, &envs, DRIVER_PORT, DRIVER_PORT + 1).await;
+    click(&client, "//input[@type='radio' and @value='sandbox']").await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+
+    // Implicit, a week long, consent asked again: the token arrives in the fitauth:// link.
+    let advanced = "//details[@data-testid='advanced']";
+    click(&client, &format!("{advanced}/summary")).await;
+    choose(&client, "Grant", "Implicit").await;
+    choose(&client, "Token lifetime", "1 week").await;
+    choose(&client, "Prompt", "consent").await;
+    name_the_account(&client, "week").await;
+    client
+        .execute(
+            "document.querySelector('[data-testid=advanced]').scrollIntoView({block: 'end'});",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "grant-implicit.png").await;
+    click(&client, CONNECT_BUTTON).await;
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as Sam Sandbox']",
+    )
+    .await;
+    wait_for(&client, "//*[normalize-space()='Saved as “week”.']").await;
+    wait_for(
+        &client,
+        "//*[contains(normalize-space(),'This token does not renew')]",
+    )
+    .await;
+    screenshot(&client, "grant-implicit-connected.png").await;
+    assert_eq!(lifetime_of(&client, "week").await, 604_800);
+    let overview = in_page(&client, "return await invoke('app_overview');", vec![]).await;
+    let sandbox = overview["sandbox_url"].as_str().unwrap().to_owned();
+    let implicit = last_authorize(&sandbox, "response_type=token");
+    assert!(
+        implicit.contains("prompt=consent") && implicit.contains("expires_in=604800"),
+        "{implicit}"
+    );
+    click(&client, &text_button("See the details")).await;
+    wait_for(
+        &client,
+        "//*[@data-testid='no-refresh' and contains(normalize-space(),'connect again when it expires')]",
+    )
+    .await;
+
+    // The code grant for one hour, its address shown instead of the browser: the person opens
+    // it in another browser (here the same scripted one, started by the test). Riley this time:
+    // the same person signing in again would update "week" (one account per person and app).
+    std::fs::write(work.join("user.txt"), "SBX456").unwrap();
+    click(&client, &nav("Connect")).await;
+    click(&client, &text_button("Connect another account")).await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+    click(&client, &format!("{advanced}/summary")).await;
+    let grant = wait_for(
+        &client,
+        "//label[.//span[normalize-space()='Grant']]//select",
+    )
+    .await;
+    assert_eq!(
+        grant.prop("value").await.unwrap().as_deref(),
+        Some("code"),
+        "another connection starts from the code grant"
+    );
+    choose(&client, "Token lifetime", "1 hour").await;
+    click(
+        &client,
+        "//label[contains(normalize-space(),'Show the sign-in address instead')]//input",
+    )
+    .await;
+    name_the_account(&client, "hour").await;
+    let opened_before = pages_opened(&work);
+    click(&client, CONNECT_BUTTON).await;
+    let address = wait_for(&client, "//input[@id='authorize-url']")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        address.contains("code_challenge=") && address.contains("response_type=code"),
+        "{address}"
+    );
+    wait_for(
+        &client,
+        "//*[@data-testid='authorize-url']//button[normalize-space()='Copy']",
+    )
+    .await;
+    screenshot(&client, "grant-address.png").await;
+    assert_eq!(
+        pages_opened(&work),
+        opened_before,
+        "the browser was not opened"
+    );
+    let opened = Command::new(root().join("tests/e2e/second-launch-browser"))
+        .arg(&address)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .status()
+        .unwrap();
+    assert!(opened.success());
+    wait_for(
+        &client,
+        "//h1[normalize-space()='Connected as Riley Visitor']",
+    )
+    .await;
+    wait_for(&client, "//*[normalize-space()='Saved as “hour”.']").await;
+    assert_eq!(lifetime_of(&client, "hour").await, 3_600);
+
+    // Ask for more: "hour" signs in again with what it has ticked, plus Sleep.
+    click(&client, &nav("Inspect")).await;
+    click(&client, &account_named("hour")).await;
+    // Far down the page: brought to the middle first, so nothing sticky covers it.
+    let more = wait_for(&client, &text_button("Ask for more")).await;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&more).unwrap()],
+        )
+        .await
+        .unwrap();
+    more.click().await.unwrap();
+    wait_for(
+        &client,
+        "//*[@data-testid='reconnecting' and contains(normalize-space(),'Connect “hour” again')]",
+    )
+    .await;
+    let sleep = wait_for(
+        &client,
+        "//label[contains(@class,'scope')][.//span[normalize-space()='Sleep']]//input",
+    )
+    .await;
+    assert_eq!(
+        sleep.prop("checked").await.unwrap().as_deref(),
+        Some("false")
+    );
+    sleep.click().await.unwrap();
+    screenshot(&client, "ask-for-more.png").await;
+    click(&client, CONNECT_BUTTON).await;
+    wait_for(
+        &client,
+        "//*[normalize-space()='Updated the existing account “hour”.']",
+    )
+    .await;
+    let list = in_page(&client, "return await invoke('list_accounts');", vec![]).await;
+    let hour = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "hour")
+        .unwrap()
+        .clone();
+    assert!(
+        hour["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["scope"] == "sleep" && s["granted"] == true),
+        "{hour}"
+    );
+
+    // Both revokes: the refresh token of "hour", the access token of "week" (its only one).
+    revoke_in_inspect(&client, "hour", "refresh", "revoke-refresh").await;
+    revoke_in_inspect(&client, "week", "access", "revoke-access").await;
+
+    // Client credentials: a server registration gets an app token, no browser, no user.
+    let saved = in_page(
+        &client,
+        "return await invoke('save_app', { input: { name: 'server', provider: 'fitbit', \
+         client_id: 'sandbox-server', app_type: 'server', client_secret: 'sandbox-secret', \
+         base_url: arguments[0] } });",
+        vec![serde_json::Value::String(sandbox.clone())],
+    )
+    .await;
+    assert_eq!(saved["has_client_secret"], true, "{saved}");
+    click(&client, &nav("Connect")).await;
+    click(&client, &text_button("Connect another account")).await;
+    click(&client, "//input[@type='radio' and @value='fitbit']").await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+    click(&client, &format!("{advanced}/summary")).await;
+    choose(&client, "Grant", "Client credentials").await;
+    choose(&client, "Token lifetime", "1 hour").await;
+    screenshot(&client, "grant-client-credentials.png").await;
+    click(&client, &text_button("Get app token")).await;
+    wait_for(
+        &client,
+        "//*[normalize-space()='Saved as “server-app-token”.']",
+    )
+    .await;
+    wait_for(
+        &client,
+        "//*[contains(normalize-space(),'An app token: it reads no one’s data')]",
+    )
+    .await;
+    assert_eq!(lifetime_of(&client, "server-app-token").await, 3_600);
+    click(&client, &text_button("See the details")).await;
+    wait_for(
+        &client,
+        "//*[@data-testid='no-refresh' and contains(normalize-space(),'An app token (client credentials)')]",
+    )
+    .await;
+    // An app token has no person to move to Google: no banner for it.
+    assert!(client
+        .find(Locator::XPath("//*[@data-testid='move-banner']"))
+        .await
+        .is_err());
+    screenshot(&client, "grant-client-credentials-inspect.png").await;
+
+    // The same server app by the code grant without PKCE (it sends its secret instead).
+    std::fs::write(work.join("user.txt"), "SBX123").unwrap();
+    click(&client, &nav("Connect")).await;
+    click(&client, &text_button("Connect another account")).await;
+    wait_for(&client, "//label[contains(@class,'scope')]").await;
+    click(&client, &format!("{advanced}/summary")).await;
+    click(
+        &client,
+        "//label[contains(normalize-space(),'PKCE')]//input",
+    )
+    .await;
+    name_the_account(&client, "no-pkce").await;
+    screenshot(&client, "grant-no-pkce.png").await;
+    click(&client, CONNECT_BUTTON).await;
+    wait_for(&client, "//*[normalize-space()='Saved as “no-pkce”.']").await;
+    let no_pkce = last_authorize(&sandbox, "client_id=sandbox-server");
+    assert!(!no_pkce.contains("code_challenge"), "{no_pkce}");
+
+    client.close().await.unwrap();
+}

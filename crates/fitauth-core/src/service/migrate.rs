@@ -70,6 +70,11 @@ impl Migrated {
 }
 
 /// The legacy Fitbit account to move: `name`, else the only Fitbit account there is.
+/// A client-credentials token: an app's own, with no person behind it (nothing to move).
+fn is_app_token(account: &Account) -> bool {
+    account.user_id.is_none() && account.subject.is_none() && !account.has_refresh_token
+}
+
 fn legacy_account(accounts: &[Account], name: Option<&str>) -> Result<Account, Error> {
     if let Some(name) = name {
         let account = accounts
@@ -81,11 +86,17 @@ fn legacy_account(accounts: &[Account], name: Option<&str>) -> Result<Account, E
                 "\"{name}\" already connects through Google Health; only Fitbit accounts move"
             )));
         }
+        if is_app_token(account) {
+            return Err(Error::Invalid(format!(
+                "\"{name}\" is an app token (client credentials): it belongs to no person, so \
+                 there is nobody to move to Google Health"
+            )));
+        }
         return Ok(account.clone());
     }
     let fitbit: Vec<&Account> = accounts
         .iter()
-        .filter(|a| a.provider == ProviderKind::Fitbit)
+        .filter(|a| a.provider == ProviderKind::Fitbit && !is_app_token(a))
         .collect();
     match fitbit.as_slice() {
         [] => Err(Error::Invalid(
@@ -115,6 +126,7 @@ impl Fitauth {
     /// (the sandbox's legacy side, when it plays the turned-off service).
     pub fn needs_move(&self, account: &Account) -> bool {
         account.provider == ProviderKind::Fitbit
+            && !is_app_token(account)
             && (!is_sandbox(&account.app) || self.exchange_log().saw_status(&account.id, 410))
     }
 
@@ -347,5 +359,14 @@ mod tests {
             legacy_account(&accounts[1..], None).unwrap_err().kind(),
             "validation"
         );
+        // An app token (client credentials) belongs to no person: never the one to move.
+        let mut app_token = account("app", ProviderKind::Fitbit);
+        app_token.user_id = None;
+        app_token.subject = None;
+        app_token.has_refresh_token = false;
+        let with_app = vec![account("fb", ProviderKind::Fitbit), app_token];
+        assert_eq!(legacy_account(&with_app, None).unwrap().name, "fb");
+        let e = legacy_account(&with_app, Some("app")).unwrap_err();
+        assert!(e.to_string().contains("belongs to no person"), "{e}");
     }
 }
