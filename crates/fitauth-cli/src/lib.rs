@@ -48,6 +48,9 @@ struct Cli {
 enum Command {
     /// Connect an account: consent in the browser, then store the tokens.
     Login(login::LoginArgs),
+    /// Sign an account in again through its own registration, under the same name: when its
+    /// grant ended, or to ask for more scopes (`--add-scopes`).
+    Reconnect(login::ReconnectArgs),
     /// List connected accounts with their scopes, expiry and state.
     #[command(visible_alias = "accounts")]
     Status(accounts::AccountArg),
@@ -136,6 +139,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
     };
     match cli.command {
         Command::Login(args) => login::run(&ctx, args).await,
+        Command::Reconnect(args) => login::reconnect(&ctx, args).await,
         Command::Status(args) => accounts::status(&ctx, args).await,
         Command::Token(args) => accounts::token(&ctx, args).await,
         Command::Refresh(args) => accounts::refresh(&ctx, args).await,
@@ -204,7 +208,7 @@ async fn run_cli() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(
         cli.command,
-        Command::Login(_) | Command::Migrate(_) | Command::Sandbox(_)
+        Command::Login(_) | Command::Reconnect(_) | Command::Migrate(_) | Command::Sandbox(_)
     ) {
         stop_on_signals();
     }

@@ -82,6 +82,54 @@ pub struct LoginArgs {
     port: Option<u16>,
 }
 
+/// `fitauth reconnect`: the account signs in again through its own registration.
+#[derive(Args, Debug)]
+pub struct ReconnectArgs {
+    /// The account (not needed when there is only one).
+    #[arg(long)]
+    account: Option<String>,
+    /// Ask for more: space-separated scopes to add to what the account asked for before (what
+    /// was denied is asked for again too), like `gh auth refresh --scopes`.
+    #[arg(long)]
+    add_scopes: Option<String>,
+    /// How the browser comes back: loopback (the default) or scheme (the fitauth:// link).
+    #[arg(long)]
+    redirect: Option<String>,
+    /// Print the URL instead of opening a browser.
+    #[arg(long)]
+    no_browser: bool,
+}
+
+/// Connects an account again (a grant that ended, or more scopes), under the same name.
+pub async fn reconnect(ctx: &Ctx, args: ReconnectArgs) -> Result<(), Error> {
+    let fitauth = ctx.fitauth()?;
+    let more: Vec<String> = args
+        .add_scopes
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let mut request = fitauth
+        .reconnect_request(args.account.as_deref(), &more)
+        .await?;
+    // A sandbox account signs in again on the sandbox this command runs (or finds).
+    let embedded = if fitauth_core::service::apps::is_sandbox(&request.app.name) {
+        let running = sandbox::ensure_running().await?;
+        request.app = fitauth
+            .use_sandbox(&request.app.name, running.base_url())
+            .await?;
+        Some(running)
+    } else {
+        None
+    };
+    request.redirect = Some(match &args.redirect {
+        Some(r) => r.parse()?,
+        None => fitauth_core::RedirectMode::Loopback,
+    });
+    sign_in_and_wait(ctx, &fitauth, request, args.no_browser, embedded).await
+}
+
 /// The registration these flags mean: the sandbox's, one built from `--client-id`, or the one
 /// compiled into this build.
 async fn registration(
@@ -238,10 +286,23 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
         expires_in: lifetime,
         ..SignInRequest::new(app, scopes)
     };
+    sign_in_and_wait(ctx, &fitauth, request, args.no_browser, embedded).await
+}
+
+/// Starts `request`'s sign-in, opens the consent page (or prints it), and waits for the redirect
+/// (loopback, a pasted address, or the desktop app receiving the link). `embedded` is the
+/// sandbox this command runs, kept alive until the sign-in ends.
+async fn sign_in_and_wait(
+    ctx: &Ctx,
+    fitauth: &Fitauth,
+    request: SignInRequest,
+    no_browser: bool,
+    embedded: Option<sandbox::RunningSandbox>,
+) -> Result<(), Error> {
     let (sign_in, loopback) = fitauth.begin_sign_in(request).await?;
 
     let url = sign_in.authorize_url.as_str();
-    if args.no_browser {
+    if no_browser {
         eprintln!("Open this address in your browser to continue:\n{url}");
     } else if let Err(e) = Browser::from_env().open(url) {
         eprintln!("{e} Open this address yourself:\n{url}");
@@ -258,7 +319,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
             None => waiting(
                 "Paste the address the browser was sent to (it starts with fitauth://callback), \
                  or let the Fitauth app receive it",
-                pasted_or_by_app(&fitauth, &sign_in.state),
+                pasted_or_by_app(fitauth, &sign_in.state),
             )
             .await,
         };

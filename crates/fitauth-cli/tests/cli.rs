@@ -1348,4 +1348,50 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
         "{line}"
     );
     assert!(h.requests().await.is_empty());
+
+    // Ask for more (`gh auth refresh --scopes`): "hour" signs in again through its own
+    // registration, asking for what it had plus heart rate; the account keeps its name.
+    let out = h
+        .ok(&[
+            "reconnect",
+            "--account",
+            "hour",
+            "--add-scopes",
+            "heartrate",
+        ])
+        .await;
+    assert!(
+        out.contains("Updated the existing account \"hour\"."),
+        "{out}"
+    );
+    let hour = &status_json(&h.ok(&["status", "--json", "--account", "hour"]).await)[0];
+    let granted: Vec<&str> = hour["scopes_granted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        granted.contains(&"sleep") && granted.contains(&"heartrate"),
+        "{hour}"
+    );
+    let authorize = h
+        .requests()
+        .await
+        .into_iter()
+        .rev()
+        .find(|r| r["path"] == "/oauth2/authorize")
+        .unwrap();
+    assert!(
+        authorize["query"]
+            .as_str()
+            .unwrap()
+            .contains("scope=sleep+heartrate"),
+        "{authorize}"
+    );
+    // An app token has nobody to sign in again.
+    h.clear_requests().await;
+    let line = h.fails(&["reconnect", "--account", "app"]).await;
+    assert!(line.contains("\"app\" is an app token"), "{line}");
+    assert!(h.requests().await.is_empty());
 }

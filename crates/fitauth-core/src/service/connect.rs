@@ -205,6 +205,35 @@ fn with_identity_scopes(provider: ProviderKind, mut scopes: Vec<String>) -> Vec<
 }
 
 impl Fitauth {
+    /// "Ask for more" (like `gh auth refresh --scopes`), and connecting an account again: a
+    /// sign-in through the account's own registration, under its name, asking for what it asked
+    /// for before (what was denied included) and `more`.
+    pub async fn reconnect_request(
+        &self,
+        name: Option<&str>,
+        more: &[String],
+    ) -> Result<SignInRequest, Error> {
+        let account = self.account(name).await?;
+        if account.is_app_token() {
+            return Err(Error::Invalid(format!(
+                "\"{}\" is an app token (client credentials): it has no person to sign in again \
+                 and no scopes; get a new one with `fitauth login --grant client-credentials`",
+                account.name
+            )));
+        }
+        let app = self.registration(&account.app).await?;
+        let mut scopes = account.scopes_requested.clone();
+        for scope in more {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+        Ok(SignInRequest {
+            account: Some(account.name),
+            ..SignInRequest::new(app, scopes)
+        })
+    }
+
     /// Starts a sign-in; see the module docs. Opening the browser is the face's part (the desktop
     /// uses the system opener, the command line may only print the URL).
     pub async fn begin_sign_in(

@@ -70,11 +70,6 @@ impl Migrated {
 }
 
 /// The legacy Fitbit account to move: `name`, else the only Fitbit account there is.
-/// A client-credentials token: an app's own, with no person behind it (nothing to move).
-fn is_app_token(account: &Account) -> bool {
-    account.user_id.is_none() && account.subject.is_none() && !account.has_refresh_token
-}
-
 fn legacy_account(accounts: &[Account], name: Option<&str>) -> Result<Account, Error> {
     if let Some(name) = name {
         let account = accounts
@@ -86,7 +81,7 @@ fn legacy_account(accounts: &[Account], name: Option<&str>) -> Result<Account, E
                 "\"{name}\" already connects through Google Health; only Fitbit accounts move"
             )));
         }
-        if is_app_token(account) {
+        if account.is_app_token() {
             return Err(Error::Invalid(format!(
                 "\"{name}\" is an app token (client credentials): it belongs to no person, so \
                  there is nobody to move to Google Health"
@@ -96,7 +91,7 @@ fn legacy_account(accounts: &[Account], name: Option<&str>) -> Result<Account, E
     }
     let fitbit: Vec<&Account> = accounts
         .iter()
-        .filter(|a| a.provider == ProviderKind::Fitbit && !is_app_token(a))
+        .filter(|a| a.provider == ProviderKind::Fitbit && !a.is_app_token())
         .collect();
     match fitbit.as_slice() {
         [] => Err(Error::Invalid(
@@ -126,7 +121,7 @@ impl Fitauth {
     /// (the sandbox's legacy side, when it plays the turned-off service).
     pub fn needs_move(&self, account: &Account) -> bool {
         account.provider == ProviderKind::Fitbit
-            && !is_app_token(account)
+            && !account.is_app_token()
             && (!is_sandbox(&account.app) || self.exchange_log().saw_status(&account.id, 410))
     }
 

@@ -202,6 +202,12 @@ impl Account {
         }
     }
 
+    /// A client-credentials token: the app's own, with no person behind it and no refresh
+    /// token (nobody to sign in again, nothing to move to Google Health).
+    pub fn is_app_token(&self) -> bool {
+        self.user_id.is_none() && self.subject.is_none() && !self.has_refresh_token
+    }
+
     /// Scopes asked for but not granted. Google answers the `email` scope as its full URL.
     pub fn scopes_denied(&self) -> Vec<String> {
         self.scopes_requested
