@@ -366,6 +366,17 @@ fn the_workbench_sends_requests_and_imports_tokens_without_showing_them() {
         "the token leaked: {sent}"
     );
     // A path off the provider's API, or a method HTTP has no use for here: refused, not sent.
+    let sandbox = h.ok("app_overview", json!({}))["sandbox_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let asked = || {
+        sandbox_get(&sandbox, "/_sandbox/requests")
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = asked();
     for (method, path) in [
         ("GET", "https://example.com/steal"),
         ("FETCH", "/1/user/-/profile.json"),
@@ -376,8 +387,9 @@ fn the_workbench_sends_requests_and_imports_tokens_without_showing_them() {
                 json!({"name": name, "method": method, "path": path, "body": null}),
             )
             .unwrap_err();
-        assert!(err["message"].as_str().unwrap().len() > 10, "{err}");
+        assert_eq!(err["kind"], "validation", "{err}");
     }
+    assert_eq!(asked(), before, "nothing reached the provider");
 
     // Import: nothing pasted is refused; the same person's token updates their account, which
     // keeps its refresh token; the metadata file never holds the token.
@@ -410,7 +422,13 @@ fn the_workbench_sends_requests_and_imports_tokens_without_showing_them() {
             json!({"request": {"app": "sandbox", "access_token": "not-a-token-the-sandbox-issued", "refresh_token": null, "account": "ghost"}}),
         )
         .unwrap_err();
-    assert!(err["message"].as_str().unwrap().len() > 10, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("the provider says this access token is not active"),
+        "{err}"
+    );
     let accounts = h.ok("list_accounts", json!({}));
     assert_eq!(accounts.as_array().unwrap().len(), 1, "{accounts}");
 }

@@ -92,7 +92,8 @@ pub struct ReconnectArgs {
     /// was denied is asked for again too), like `gh auth refresh --scopes`.
     #[arg(long)]
     add_scopes: Option<String>,
-    /// How the browser comes back: loopback (the default) or scheme (the fitauth:// link).
+    /// How the browser comes back: loopback or scheme (the fitauth:// link). Default: as the
+    /// account's registration is set up.
     #[arg(long)]
     redirect: Option<String>,
     /// Print the URL instead of opening a browser.
@@ -114,7 +115,8 @@ pub async fn reconnect(ctx: &Ctx, args: ReconnectArgs) -> Result<(), Error> {
         .reconnect_request(args.account.as_deref(), &more)
         .await?;
     // A sandbox account signs in again on the sandbox this command runs (or finds).
-    let embedded = if fitauth_core::service::apps::is_sandbox(&request.app.name) {
+    let sandboxed = fitauth_core::service::apps::is_sandbox(&request.app.name);
+    let embedded = if sandboxed {
         let running = sandbox::ensure_running().await?;
         request.app = fitauth
             .use_sandbox(&request.app.name, running.base_url())
@@ -123,9 +125,12 @@ pub async fn reconnect(ctx: &Ctx, args: ReconnectArgs) -> Result<(), Error> {
     } else {
         None
     };
+    // As the registration is set up to come back (Fitbit matches its redirect URL exactly); the
+    // sandbox takes either, and loopback needs no paste.
     request.redirect = Some(match &args.redirect {
         Some(r) => r.parse()?,
-        None => fitauth_core::RedirectMode::Loopback,
+        None if sandboxed => fitauth_core::RedirectMode::Loopback,
+        None => request.app.redirect,
     });
     sign_in_and_wait(ctx, &fitauth, request, args.no_browser, embedded).await
 }
@@ -243,6 +248,27 @@ fn lifetime(text: &str) -> Result<u64, Error> {
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
     let grant = grant(&args.grant)?;
     let lifetime = args.lifetime.as_deref().map(lifetime).transpose()?;
+    if grant == Grant::ClientCredentials {
+        // No browser, no person: these would be silently ignored.
+        let ignored: Vec<&str> = [
+            ("--scopes", args.scopes.is_some()),
+            ("--prompt", args.prompt.is_some()),
+            ("--redirect", args.redirect.is_some()),
+            ("--no-pkce", args.no_pkce),
+            ("--no-browser", args.no_browser),
+            ("--port", args.port.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        if !ignored.is_empty() {
+            return Err(Error::Invalid(format!(
+                "--grant client-credentials asks for an app token without a browser or a person; \
+                 leave out {}",
+                ignored.join(", ")
+            )));
+        }
+    }
     let fitauth = ctx.fitauth()?;
     // The sandbox lives as long as this login; its tokens keep working while a `fitauth sandbox`
     // on the same address runs (see the README).

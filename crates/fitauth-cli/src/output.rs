@@ -88,7 +88,12 @@ pub fn connected(ctx: &Ctx, account: &Account, updated: bool) {
         };
         println!("Access expires {}{renews}.", when(exp, now));
     }
-    if !account.has_refresh_token {
+    if account.is_app_token() {
+        println!(
+            "It is an app token with no refresh token: get a new one with \
+             `fitauth login --grant client-credentials` when it expires."
+        );
+    } else if !account.has_refresh_token {
         println!("It has no refresh token: connect again when it expires.");
     }
 }

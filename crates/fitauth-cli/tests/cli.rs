@@ -1204,6 +1204,18 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
         ),
         (
             with(&client, &["--grant", "client-credentials"]),
+            "--grant client-credentials asks for an app token without a browser or a person; leave out --scopes",
+        ),
+        (
+            vec![
+                "login",
+                "--provider",
+                "fitbit",
+                "--client-id",
+                "sandbox-client",
+                "--grant",
+                "client-credentials",
+            ],
             "client-credentials grant is for Fitbit server apps",
         ),
         (
@@ -1296,6 +1308,27 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
     assert_eq!(app["has_refresh_token"], false, "{app}");
     let left = app["expires_in_seconds"].as_i64().unwrap();
     assert!((3_500..=3_600).contains(&left), "{app}");
+    // A new app token under the same name renews it; a name that is a person's is refused
+    // before Fitbit issues anything.
+    let again = h
+        .ok(&with(
+            &server,
+            &["--grant", "client-credentials", "--account", "app"],
+        ))
+        .await;
+    assert!(
+        again.contains("Updated the existing account \"app\""),
+        "{again}"
+    );
+    h.clear_requests().await;
+    let line = h
+        .fails(&with(
+            &server,
+            &["--grant", "client-credentials", "--account", "week"],
+        ))
+        .await;
+    assert!(line.contains("\"week\""), "{line}");
+    assert!(h.requests().await.is_empty(), "refused before any request");
     // Server apps may leave PKCE out.
     let out = h
         .ok(&with(

@@ -156,6 +156,30 @@ fn validate(config: &ClientConfig, options: &AuthorizeOptions) -> Result<(), Err
             options.redirect_uri
         ))
     })?;
+    if let Some(prompt) = options.prompt.as_deref() {
+        // Fitbit: <https://dev.fitbit.com/build/reference/web-api/authorization/authorize/>;
+        // Google: <https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient>.
+        let (offered, say): (&[&str], &str) = match config.provider.kind {
+            ProviderKind::Fitbit => (
+                &["none", "login", "consent", "login consent", "consent login"],
+                "Fitbit's prompt is none, login, consent or \"login consent\"",
+            ),
+            ProviderKind::GoogleHealth => (
+                &[
+                    "none",
+                    "consent",
+                    "select_account",
+                    "select_account consent",
+                    "consent select_account",
+                ],
+                "Google's prompt is none, consent, select_account or both of the last two",
+            ),
+        };
+        let words = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !offered.contains(&words.as_str()) {
+            return Err(Error::Invalid(format!("{say}, not \"{prompt}\"")));
+        }
+    }
     match config.provider.kind {
         ProviderKind::GoogleHealth => {
             if !is_loopback_http(&redirect) {
@@ -334,6 +358,20 @@ mod tests {
         assert_eq!(q["expires_in"], "604800");
         assert!(!q.contains_key("code_challenge"));
         assert!(p.verifier.is_none());
+    }
+
+    #[test]
+    fn a_prompt_the_provider_does_not_know_is_refused() {
+        let cfg = ClientConfig::new(Provider::fitbit(), "ABC123", AppType::Client);
+        let mut opts = AuthorizeOptions::code(vec!["sleep".into()], "fitauth://callback");
+        opts.prompt = Some("select_account".into());
+        let e = PendingAuthorization::start(&cfg, opts.clone()).unwrap_err();
+        assert!(
+            e.to_string().contains("Fitbit's prompt is none, login"),
+            "{e}"
+        );
+        opts.prompt = Some("login consent".into());
+        assert!(PendingAuthorization::start(&cfg, opts).is_ok());
     }
 
     #[test]

@@ -32,13 +32,7 @@ impl OAuthClient {
     /// Fitbit token asked for with one hour (`expires_in=3600`) keeps one hour; any other is
     /// left to the provider's default (8 hours for Fitbit).
     pub fn for_account(mut self, account: &crate::Account) -> Self {
-        let lifetime = account
-            .expires_at
-            .map(|e| e.saturating_sub(account.issued_at));
-        self.refresh_lifetime = (account.provider == ProviderKind::Fitbit
-            && account.has_refresh_token
-            && lifetime == Some(3_600))
-        .then_some(3_600);
+        self.refresh_lifetime = account.one_hour_tokens();
         self
     }
 

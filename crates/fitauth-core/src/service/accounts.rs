@@ -285,14 +285,16 @@ impl Fitauth {
                 .http()
                 .within(async {
                     if let (TokenKind::Access, Some(a)) = (which, &access) {
-                        let sent = client.revoke(TokenToRevoke::Access(a)).await?;
+                        let sent = client.revoke(TokenToRevoke::Access(a)).await;
                         // An access token that expired (or was replaced) no longer speaks for
-                        // the grant: the refresh token, if there is one, ends it for sure
-                        // before this computer forgets it.
-                        match (&sent, &refresh) {
-                            (Revoked::Revoked, _) | (_, None) => return Ok(sent),
-                            (_, Some(r)) => {
-                                tracing::info!(account = %account.name, outcome = ?sent, "revoke: the access token no longer counted; the refresh token too");
+                        // the grant, and a failed call ended nothing: the refresh token, if
+                        // there is one, ends it for sure before this computer forgets it.
+                        match (sent, &refresh) {
+                            (Ok(Revoked::Revoked), _) => return Ok(Revoked::Revoked),
+                            (sent, None) => return sent,
+                            (sent, Some(r)) => {
+                                let first = sent.as_ref().map_err(Error::kind);
+                                tracing::info!(account = %account.name, outcome = ?first, "revoke: the access token did not end the grant; the refresh token too");
                                 return client.revoke(TokenToRevoke::Refresh(r)).await;
                             }
                         }

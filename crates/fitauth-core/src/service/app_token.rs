@@ -32,6 +32,20 @@ impl Fitauth {
                 app.name, app.provider, app.app_type
             )));
         }
+        // The name must be free, or this registration's app token (renewed): checked before
+        // Fitbit issues a token that could not be kept.
+        let taken = {
+            let name = name.to_owned();
+            self.blocking(move |s| Ok(s.load()?.accounts.into_iter().find(|a| a.name == name)))
+                .await?
+        };
+        if let Some(existing) = taken.filter(|a| !(a.app == app.name && a.is_app_token())) {
+            return Err(Error::AccountTaken {
+                account: existing.name.clone(),
+                owner: existing.label(),
+                newcomer: app_token_label(&app.client_id),
+            });
+        }
         let config = {
             let app = app.clone();
             self.blocking(move |s| s.client_config(&app)).await?

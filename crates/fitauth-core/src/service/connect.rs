@@ -229,6 +229,8 @@ impl Fitauth {
             }
         }
         Ok(SignInRequest {
+            // One-hour tokens stay one hour long.
+            expires_in: account.one_hour_tokens(),
             account: Some(account.name),
             ..SignInRequest::new(app, scopes)
         })
@@ -253,6 +255,13 @@ impl Fitauth {
         config.client_auth()?;
 
         let redirect = redirect_for(&app, request.redirect, request.links_reach_app);
+        if request.response_type == ResponseType::Token
+            && app.provider == ProviderKind::GoogleHealth
+        {
+            return Err(Error::Invalid(
+                "Google desktop clients cannot use the implicit grant; use the code grant".into(),
+            ));
+        }
         if request.response_type == ResponseType::Token && redirect == RedirectMode::Loopback {
             return Err(Error::Invalid(
                 "the implicit grant hands the token over in the address's fragment, which a \

@@ -107,22 +107,42 @@ impl Fitauth {
         let display_name = identity
             .as_ref()
             .and_then(|i| i.display_name.clone().or_else(|| i.full_name.clone()));
+        let found = Found {
+            app,
+            tokens,
+            scopes,
+            user_id,
+            subject,
+            display_name,
+            email: verdict.email.clone(),
+            account,
+        };
+        // Only an access token, for a person whose account here can renew itself: the account
+        // keeps its refresh token (same client, same person) rather than lose it. Its refresh
+        // locks are held from reading that token to writing it back, so a refresh cannot rotate
+        // it in between (Fitbit accepts each refresh token once).
+        let keeps_refresh = found.tokens.refresh_token.is_none();
+        let target = {
+            let found = found.clone();
+            self.blocking(move |s| {
+                Ok(match place(&s.load()?, &found.connection()) {
+                    Ok(Placement::Update { index, .. }) => {
+                        Some(s.load()?.accounts[index].id.clone())
+                    }
+                    _ => None,
+                })
+            })
+            .await?
+        };
+        let _hold = match target.filter(|_| keeps_refresh) {
+            Some(id) => Some(self.sessions().hold(&id).await?),
+            None => None,
+        };
         let saved = self
             .blocking(move |s| {
-                let conn = Connection {
-                    app: &app,
-                    tokens: &tokens,
-                    requested: &scopes,
-                    user_id: user_id.as_deref(),
-                    subject: subject.as_deref(),
-                    display_name: display_name.as_deref(),
-                    email: verdict.email.as_deref(),
-                    name: account.as_deref(),
-                };
-                // Only an access token, for a person whose account here can renew itself: the
-                // account keeps its refresh token (same client, same person) rather than lose it.
-                let kept = match (&tokens.refresh_token, place(&s.load()?, &conn)) {
-                    (None, Ok(Placement::Update { index, .. })) => {
+                let conn = found.connection();
+                let kept = match place(&s.load()?, &conn) {
+                    Ok(Placement::Update { index, .. }) if keeps_refresh => {
                         let existing = s.load()?.accounts[index].clone();
                         s.refresh_token(&existing).ok().flatten()
                     }
@@ -130,7 +150,7 @@ impl Fitauth {
                 };
                 match kept {
                     Some(refresh) => {
-                        let mut with_refresh = tokens.clone();
+                        let mut with_refresh = found.tokens.clone();
                         with_refresh.refresh_token = Some(refresh);
                         s.save_connection(Connection {
                             tokens: &with_refresh,
@@ -143,5 +163,34 @@ impl Fitauth {
             .await?;
         tracing::info!(account = %saved.account.name, updated = saved.updated, "token imported");
         Ok(saved)
+    }
+}
+
+/// An imported token and whose it is, as owned parts (read twice: to find the account it would
+/// update, then under that account's locks to save it).
+#[derive(Clone)]
+struct Found {
+    app: AppRegistration,
+    tokens: TokenSet,
+    scopes: Vec<String>,
+    user_id: Option<String>,
+    subject: Option<String>,
+    display_name: Option<String>,
+    email: Option<String>,
+    account: Option<String>,
+}
+
+impl Found {
+    fn connection(&self) -> Connection<'_> {
+        Connection {
+            app: &self.app,
+            tokens: &self.tokens,
+            requested: &self.scopes,
+            user_id: self.user_id.as_deref(),
+            subject: self.subject.as_deref(),
+            display_name: self.display_name.as_deref(),
+            email: self.email.as_deref(),
+            name: self.account.as_deref(),
+        }
     }
 }

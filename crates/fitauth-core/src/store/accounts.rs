@@ -41,6 +41,11 @@ pub struct Connection<'a> {
 }
 
 impl Connection<'_> {
+    /// An app token (client credentials): no person, no refresh token.
+    fn is_app_token(&self) -> bool {
+        self.user_id.is_none() && self.subject.is_none() && self.tokens.refresh_token.is_none()
+    }
+
     /// Who signed in, for people and for naming the account.
     fn label(&self) -> String {
         self.email
@@ -142,7 +147,9 @@ pub fn place(meta: &Metadata, conn: &Connection<'_>) -> Result<Placement, Error>
         {
             let other_app = existing.app != conn.app.name;
             // Unknown counts as someone else: only a proven match may take over the tokens.
-            let same = existing.same_person(conn.subject, conn.user_id) == Some(true);
+            // A new app token of the same registration renews the old one (no person either).
+            let same = existing.same_person(conn.subject, conn.user_id) == Some(true)
+                || (existing.is_app_token() && conn.is_app_token());
             if other_app || !same {
                 let owner = if other_app {
                     format!("{} (through \"{}\")", existing.label(), existing.app)

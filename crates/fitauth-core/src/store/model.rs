@@ -202,6 +202,14 @@ impl Account {
         }
     }
 
+    /// The one-hour lifetime a Fitbit code-grant token was asked for (`expires_in=3600`), to
+    /// ask for again on refresh and reconnect; `None` leaves it to the provider (8 hours).
+    pub fn one_hour_tokens(&self) -> Option<u64> {
+        let lifetime = self.expires_at.map(|e| e.saturating_sub(self.issued_at));
+        (self.provider == ProviderKind::Fitbit && self.has_refresh_token && lifetime == Some(3_600))
+            .then_some(3_600)
+    }
+
     /// A client-credentials token: the app's own, with no person behind it and no refresh
     /// token (nobody to sign in again, nothing to move to Google Health).
     pub fn is_app_token(&self) -> bool {
