@@ -1422,6 +1422,22 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
             .contains("scope=sleep+heartrate"),
         "{authorize}"
     );
+    // Revoke by sending the access token: it ends the grant at once, one call.
+    h.clear_requests().await;
+    let out = h
+        .ok(&["revoke", "--account", "hour", "--token", "access"])
+        .await;
+    assert!(out.contains("Revoked \"hour\""), "{out}");
+    let revokes: Vec<_> = h
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == "/oauth2/revoke")
+        .collect();
+    assert_eq!(revokes.len(), 1, "{revokes:?}");
+    assert_eq!(revokes[0]["status"], 200);
+    let hour = &status_json(&h.ok(&["status", "--json", "--account", "hour"]).await)[0];
+    assert_eq!(hour["state"], "revoked", "{hour}");
     // An app token has nobody to sign in again.
     h.clear_requests().await;
     let line = h.fails(&["reconnect", "--account", "app"]).await;
