@@ -2027,6 +2027,11 @@ async fn every_grant_from_connects_advanced_part_ask_for_more_and_both_revokes()
         "//*[@data-testid='no-refresh' and contains(normalize-space(),'An app token (client credentials)')]",
     )
     .await;
+    // An app token has no person to sign in again: no Ask for more.
+    assert!(client
+        .find(Locator::XPath(&text_button("Ask for more")))
+        .await
+        .is_err());
     // An app token has no person to move to Google: no banner for it.
     assert!(client
         .find(Locator::XPath("//*[@data-testid='move-banner']"))
