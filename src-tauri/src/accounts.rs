@@ -46,6 +46,8 @@ pub struct AccountView {
     pub expires_at: Option<i64>,
     pub refresh_token_expires_at: Option<i64>,
     pub has_refresh_token: bool,
+    /// A client-credentials token: the app's own, no person, no refresh token.
+    pub is_app_token: bool,
     pub updated_at: i64,
     pub scopes: Vec<ScopeRow>,
     pub scopes_denied: Vec<String>,
@@ -85,6 +87,7 @@ impl AccountView {
             expires_at: a.expires_at,
             refresh_token_expires_at: a.refresh_token_expires_at,
             has_refresh_token: a.has_refresh_token,
+            is_app_token: a.is_app_token(),
             updated_at: a.updated_at,
             scopes: rows,
             scopes_denied: denied,

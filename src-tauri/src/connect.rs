@@ -55,7 +55,8 @@ pub struct StartConnect {
     /// PKCE (on unless a Fitbit server app turns it off).
     #[serde(default = "on")]
     pub pkce: bool,
-    /// `prompt`: Fitbit's `none`, `login`, `consent`, `login consent`; Google's `consent`.
+    /// `prompt`: Fitbit's `none`, `login`, `consent`, `login consent`; Google's `none`,
+    /// `consent`, `select_account`.
     #[serde(default)]
     pub prompt: Option<String>,
     /// The access token's lifetime in seconds (`expires_in`), where the grant allows one.

@@ -99,6 +99,10 @@ pub struct ReconnectArgs {
     /// Print the URL instead of opening a browser.
     #[arg(long)]
     no_browser: bool,
+    /// Loopback port to listen on (as at login: the real Fitbit matches the redirect URL
+    /// exactly). Default: 47813 for the real Fitbit, else any free port.
+    #[arg(long)]
+    port: Option<u16>,
 }
 
 /// Connects an account again (a grant that ended, or more scopes), under the same name.
@@ -132,6 +136,7 @@ pub async fn reconnect(ctx: &Ctx, args: ReconnectArgs) -> Result<(), Error> {
         None if sandboxed => fitauth_core::RedirectMode::Loopback,
         None => request.app.redirect,
     });
+    request.port = args.port;
     sign_in_and_wait(ctx, &fitauth, request, args.no_browser, embedded).await
 }
 
@@ -249,6 +254,18 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<(), Error> {
     let grant = grant(&args.grant)?;
     let lifetime = args.lifetime.as_deref().map(lifetime).transpose()?;
     if grant == Grant::ClientCredentials {
+        // What cannot work at all is said first: only a Fitbit server app has this grant.
+        if args.provider != "fitbit" || (args.client_id.is_some() && args.app_type != "server") {
+            let what = if args.provider != "fitbit" {
+                format!("--provider {}", args.provider)
+            } else {
+                format!("a {} app", args.app_type)
+            };
+            return Err(Error::Invalid(format!(
+                "the client-credentials grant is for Fitbit server apps (it authenticates with \
+                 the client secret), not {what}"
+            )));
+        }
         // No browser, no person: these would be silently ignored.
         let ignored: Vec<&str> = [
             ("--scopes", args.scopes.is_some()),

@@ -1204,6 +1204,10 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
         ),
         (
             with(&client, &["--grant", "client-credentials"]),
+            "the client-credentials grant is for Fitbit server apps",
+        ),
+        (
+            with(&server, &["--scopes", "sleep", "--grant", "client-credentials"]),
             "--grant client-credentials asks for an app token without a browser or a person; leave out --scopes",
         ),
         (
@@ -1422,6 +1426,16 @@ async fn every_grant_the_docs_allow_and_the_forbidden_ones_refused_before_any_re
             .contains("scope=sleep+heartrate"),
         "{authorize}"
     );
+    // Its tokens were one hour long, and stay so.
+    let exchange = h
+        .requests()
+        .await
+        .into_iter()
+        .rev()
+        .find(|r| r["path"] == "/oauth2/token")
+        .unwrap();
+    assert_eq!(exchange["form"]["grant_type"][0], "authorization_code");
+    assert_eq!(exchange["form"]["expires_in"][0], "3600", "{exchange}");
     // Revoke by sending the access token: it ends the grant at once, one call.
     h.clear_requests().await;
     let out = h

@@ -109,6 +109,11 @@ impl PendingAuthorization {
         options: AuthorizeOptions,
         now: i64,
     ) -> Result<Self, Error> {
+        let mut options = options;
+        // `login  consent` is sent as `login consent`.
+        options.prompt = options
+            .prompt
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "));
         validate(config, &options)?;
         let state = State::generate();
         let pkce = options.pkce || config.provider.kind == ProviderKind::GoogleHealth;

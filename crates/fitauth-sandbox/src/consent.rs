@@ -161,6 +161,7 @@ fn validate(dialect: Dialect, p: &[(String, String)], now: i64) -> Result<Consen
                 "consent",
                 "select_account",
                 "select_account consent",
+                "consent select_account",
             ]
         };
         if !allowed.contains(&prompt) {

@@ -49,6 +49,8 @@ export interface AccountView {
   expires_at: number | null;
   refresh_token_expires_at: number | null;
   has_refresh_token: boolean;
+  /** A client-credentials token: the app's own, with no person and no refresh token. */
+  is_app_token: boolean;
   updated_at: number;
   scopes: ScopeRow[];
   scopes_denied: string[];

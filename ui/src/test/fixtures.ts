@@ -67,6 +67,7 @@ export function account(over: Partial<AccountView> = {}): AccountView {
     expires_at: NOW + 7 * 3600 + 12 * 60 + 30,
     refresh_token_expires_at: null,
     has_refresh_token: true,
+    is_app_token: false,
     updated_at: NOW - 3600,
     scopes: [
       { scope: 'activity', label: 'Activity', description: 'Steps.', requested: true, granted: true },

@@ -32,10 +32,11 @@ impl Fitauth {
                 app.name, app.provider, app.app_type
             )));
         }
-        // The name must be free, or this registration's app token (renewed): checked before
-        // Fitbit issues a token that could not be kept.
+        // The name must be valid and free, or this registration's app token (renewed): checked
+        // before Fitbit issues a token that could not be kept.
+        let name = crate::store::account_name(name)?;
         let taken = {
-            let name = name.to_owned();
+            let name = name.clone();
             self.blocking(move |s| Ok(s.load()?.accounts.into_iter().find(|a| a.name == name)))
                 .await?
         };
@@ -56,7 +57,6 @@ impl Fitauth {
             .within(client.client_credentials(expires_in))
             .await?;
         let label = app_token_label(&app.client_id);
-        let name = name.to_owned();
         let saved = self
             .blocking(move |s| {
                 s.save_connection(Connection {

@@ -125,26 +125,30 @@ impl Fitauth {
         let target = {
             let found = found.clone();
             self.blocking(move |s| {
-                Ok(match place(&s.load()?, &found.connection()) {
-                    Ok(Placement::Update { index, .. }) => {
-                        Some(s.load()?.accounts[index].id.clone())
-                    }
+                let meta = s.load()?;
+                Ok(match place(&meta, &found.connection()) {
+                    Ok(Placement::Update { index, .. }) => Some(meta.accounts[index].id.clone()),
                     _ => None,
                 })
             })
             .await?
         };
-        let _hold = match target.filter(|_| keeps_refresh) {
-            Some(id) => Some(self.sessions().hold(&id).await?),
+        let held = target.filter(|_| keeps_refresh);
+        let _hold = match &held {
+            Some(id) => Some(self.sessions().hold(id).await?),
             None => None,
         };
         let saved = self
             .blocking(move |s| {
                 let conn = found.connection();
-                let kept = match place(&s.load()?, &conn) {
-                    Ok(Placement::Update { index, .. }) if keeps_refresh => {
-                        let existing = s.load()?.accounts[index].clone();
-                        s.refresh_token(&existing).ok().flatten()
+                let meta = s.load()?;
+                let kept = match place(&meta, &conn) {
+                    // Only from the account whose locks are held (the store may have changed
+                    // between finding it and taking them).
+                    Ok(Placement::Update { index, .. })
+                        if held.as_deref() == Some(meta.accounts[index].id.as_str()) =>
+                    {
+                        s.refresh_token(&meta.accounts[index]).ok().flatten()
                     }
                     _ => None,
                 };

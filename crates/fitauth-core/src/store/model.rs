@@ -206,8 +206,7 @@ impl Account {
     /// ask for again on refresh and reconnect; `None` leaves it to the provider (8 hours).
     pub fn one_hour_tokens(&self) -> Option<u64> {
         let lifetime = self.expires_at.map(|e| e.saturating_sub(self.issued_at));
-        (self.provider == ProviderKind::Fitbit && self.has_refresh_token && lifetime == Some(3_600))
-            .then_some(3_600)
+        (self.provider == ProviderKind::Fitbit && lifetime == Some(3_600)).then_some(3_600)
     }
 
     /// A client-credentials token: the app's own, with no person behind it and no refresh
