@@ -1794,11 +1794,26 @@ async fn lifetime_of(client: &Client, name: &str) -> i64 {
     account["expires_at"].as_i64().unwrap() - account["issued_at"].as_i64().unwrap()
 }
 
+/// Selects `name` in Inspect's list and waits until its details are the ones shown (the
+/// previous account's buttons must not take the next click).
+async fn select_account(client: &Client, name: &str) {
+    click(client, &account_named(name)).await;
+    wait_for(
+        client,
+        &format!("//*[starts-with(normalize-space(),'Account “{name}”')]"),
+    )
+    .await;
+}
+
 /// Inspect's Revoke with `which` token (the option's value), then the plain sentence.
 async fn revoke_in_inspect(client: &Client, name: &str, which: &str, shot: &str) {
     click(client, &nav("Inspect")).await;
-    click(client, &account_named(name)).await;
-    click(client, &text_button("Revoke")).await;
+    select_account(client, name).await;
+    click(
+        client,
+        "//button[normalize-space()='Revoke' and not(@disabled)]",
+    )
+    .await;
     click(
         client,
         &format!("//select[@aria-label='Token to revoke']/option[@value='{which}']"),
@@ -1937,7 +1952,7 @@ async fn every_grant_from_connects_advanced_part_ask_for_more_and_both_revokes()
 
     // Ask for more: "hour" signs in again with what it has ticked, plus Sleep.
     click(&client, &nav("Inspect")).await;
-    click(&client, &account_named("hour")).await;
+    select_account(&client, "hour").await;
     // Far down the page: brought to the middle first, so nothing sticky covers it.
     let more = wait_for(&client, &text_button("Ask for more")).await;
     client
